@@ -1,0 +1,216 @@
+package signaling
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/noomrtc/noom/signaling/engineio"
+	"github.com/noomrtc/noom/signaling/socketio"
+)
+
+// Handshake describes how a socket connected.
+type Handshake struct {
+	Headers    http.Header
+	Query      url.Values
+	Auth       json.RawMessage // the CONNECT payload; "{}" when none was sent
+	RemoteAddr string
+	Host       string
+	Secure     bool
+	Time       time.Time
+}
+
+// client is the Socket.IO side of one Engine.IO session: the sockets it
+// has in each namespace, and the binary packet being assembled.
+type client struct {
+	sess *session
+	srv  *Server
+	base Handshake
+
+	mu      sync.Mutex
+	sockets map[string]*Socket // by namespace; guarded by mu
+
+	// The reading goroutine alone touches these.
+	bin  *socketio.Packet
+	atts [][]byte
+}
+
+func newClient(s *session, r *http.Request) *client {
+	return &client{
+		sess: s,
+		srv:  s.srv,
+		base: Handshake{
+			Headers:    r.Header.Clone(),
+			Query:      r.URL.Query(),
+			RemoteAddr: r.RemoteAddr,
+			Host:       r.Host,
+			Secure:     r.TLS != nil,
+			Time:       time.Now(),
+		},
+		sockets: make(map[string]*Socket),
+	}
+}
+
+var (
+	errUnexpectedBinary = errors.New("signaling: binary message without a packet announcing it")
+	errMissingBinary    = errors.New("signaling: text message while attachments are due")
+	errTooManyAtts      = errors.New("signaling: too many attachments")
+	errClientPacket     = errors.New("signaling: packet type a client may not send")
+)
+
+func (c *client) namespaceCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sockets)
+}
+
+func (c *client) socket(nsp string) *Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sockets[nsp]
+}
+
+// onMessage handles one Engine.IO message, on the session's reader.
+func (c *client) onMessage(p engineio.Packet) error {
+	if p.Binary {
+		if c.bin == nil {
+			return errUnexpectedBinary
+		}
+		c.atts = append(c.atts, p.Data)
+		if len(c.atts) < c.bin.Attachments {
+			return nil
+		}
+		pkt, atts := *c.bin, c.atts
+		c.bin, c.atts = nil, nil
+		return c.dispatch(pkt, atts)
+	}
+	if c.bin != nil {
+		return errMissingBinary
+	}
+	pkt, err := socketio.Decode(p.Data)
+	if err != nil {
+		return err
+	}
+	if pkt.Attachments > c.srv.cfg.MaxAttachments {
+		return errTooManyAtts
+	}
+	if pkt.Attachments > 0 {
+		c.bin = &pkt
+		c.atts = make([][]byte, 0, pkt.Attachments)
+		return nil
+	}
+	return c.dispatch(pkt, nil)
+}
+
+func (c *client) dispatch(pkt socketio.Packet, atts [][]byte) error {
+	if pkt.Type == socketio.Connect {
+		c.connect(pkt)
+		return nil
+	}
+	if pkt.Type == socketio.ConnectError {
+		return errClientPacket
+	}
+	s := c.socket(pkt.Namespace)
+	if s == nil {
+		return nil // not connected there: ignored, as the reference server does
+	}
+	switch pkt.Type {
+	case socketio.Disconnect:
+		s.close(ReasonClientDisconnect, false)
+	case socketio.Event, socketio.BinaryEvent:
+		return s.onEvent(pkt, atts)
+	case socketio.Ack, socketio.BinaryAck:
+		return s.onAck(pkt, atts)
+	}
+	return nil
+}
+
+// ConnectError rejects a connection from a namespace middleware; Data, if
+// set, reaches the client as the error's data.
+type ConnectError struct {
+	Message string
+	Data    any
+}
+
+func (e *ConnectError) Error() string { return e.Message }
+
+func (c *client) connectError(nsp string, message string, data any) {
+	v := map[string]any{"message": message}
+	if data != nil {
+		v["data"] = data
+	}
+	b, _, err := socketio.AppendArgs(nil, []any{v}, nil)
+	if err != nil {
+		b = []byte(`[{"message":"connection refused"}]`)
+	}
+	c.sess.send(frame{data: encodeControl(socketio.ConnectError, nsp, b[1:len(b)-1]), op: opText}, false)
+}
+
+func (c *client) connect(pkt socketio.Packet) {
+	name := pkt.Namespace
+	if c.socket(name) != nil {
+		return // already connected there
+	}
+	if c.namespaceCount() >= c.srv.cfg.MaxNamespaces {
+		c.connectError(name, "Too many namespaces", nil)
+		return
+	}
+	auth := json.RawMessage(`{}`)
+	if len(pkt.Data) > 0 {
+		auth = json.RawMessage(pkt.Data)
+	}
+	nsp := c.srv.namespaceFor(name, auth)
+	if nsp == nil {
+		c.connectError(name, "Invalid namespace", nil)
+		return
+	}
+	hs := c.base
+	hs.Auth = auth
+	s := newSocket(nsp, c, hs)
+	if err := nsp.runMiddlewares(s); err != nil {
+		var ce *ConnectError
+		if errors.As(err, &ce) {
+			c.connectError(name, ce.Message, ce.Data)
+		} else {
+			c.connectError(name, err.Error(), nil)
+		}
+		return
+	}
+	c.mu.Lock()
+	if c.sess.isClosed() {
+		c.mu.Unlock()
+		return
+	}
+	c.sockets[name] = s
+	c.mu.Unlock()
+	c.srv.hb.remove(&c.sess.cn)
+	nsp.connect(s)
+}
+
+// onClose runs once, when the session ends: every socket disconnects.
+func (c *client) onClose(reason string) {
+	c.disconnectAll(reason)
+}
+
+func (c *client) disconnectAll(reason string) {
+	c.mu.Lock()
+	all := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		all = append(all, s)
+	}
+	c.mu.Unlock()
+	for _, s := range all {
+		s.close(reason, reason == ReasonServerShuttingDown)
+	}
+}
+
+func (c *client) remove(s *Socket) {
+	c.mu.Lock()
+	if c.sockets[s.nsp.name] == s {
+		delete(c.sockets, s.nsp.name)
+	}
+	c.mu.Unlock()
+}

@@ -1,0 +1,133 @@
+package signaling
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Config configures a Server. The zero value is valid: every field's comment
+// names the default that a zero value stands for.
+type Config struct {
+	// Path is where the server answers, with a trailing slash.
+	// Default "/socket.io/".
+	Path string
+
+	// PingInterval is how often the server pings each client. Default 25s.
+	PingInterval time.Duration
+	// PingTimeout is how long a client has to answer a ping. Default 20s.
+	PingTimeout time.Duration
+	// ConnectTimeout is how long a new Engine.IO session may stay without
+	// joining any namespace before it is closed. Default 45s.
+	ConnectTimeout time.Duration
+	// WriteTimeout bounds one batched write to a WebSocket. Default 10s.
+	WriteTimeout time.Duration
+
+	// MaxPayload is the largest Engine.IO message or polling body accepted,
+	// in bytes, as Socket.IO's maxHttpBufferSize. Default 1,000,000.
+	MaxPayload int
+	// MaxQueueBytes bounds the bytes queued for one client; a client whose
+	// queue would exceed it is disconnected ("slow consumer"). Default 4 MiB.
+	MaxQueueBytes int
+	// MaxRoomsPerSocket bounds the rooms one socket may be in, its own
+	// private room included. Default 64.
+	MaxRoomsPerSocket int
+	// MaxConnsPerIP bounds concurrent Engine.IO sessions from one remote IP.
+	// Default 0: no limit. A negative value also means no limit.
+	MaxConnsPerIP int
+	// MaxAttachments bounds the binary attachments of one packet. Default 10.
+	MaxAttachments int
+	// MaxNamespaces bounds the namespaces one connection may join. Default 16.
+	MaxNamespaces int
+
+	// AllowedOrigins lists the browser origins (scheme://host[:port]) that
+	// may connect, for both CORS on polling and the WebSocket Origin check.
+	// "*" allows every origin. Default: same origin only; requests without
+	// an Origin header (non-browser clients) are always allowed.
+	AllowedOrigins []string
+	// PacketGap, if set, writes every packet to a WebSocket with its own
+	// flush and waits this long between packets, instead of coalescing what
+	// is queued into one write. Only tests that assume one message per
+	// network read (the official protocol test suites) need it.
+	// Default 0: coalesce.
+	PacketGap time.Duration
+	// DisableWebSocket turns the WebSocket transport off. Default false.
+	DisableWebSocket bool
+	// DisablePolling turns the HTTP long-polling transport off. Default false.
+	DisablePolling bool
+
+	// Adapter makes the adapter of each namespace. Default: NewMemoryAdapter.
+	Adapter func(*Namespace) Adapter
+
+	// Raw, if set, makes the server speak bare Engine.IO, without the
+	// Socket.IO layer: every message goes to Raw, which may answer through
+	// reply. It exists for protocol conformance tests and tools. Default nil.
+	Raw func(data []byte, binary bool, reply func(data []byte, binary bool))
+
+	// Logger receives the server's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Path == "" {
+		c.Path = "/socket.io/"
+	}
+	if !strings.HasSuffix(c.Path, "/") {
+		c.Path += "/"
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.PingInterval, 25*time.Second)
+	def(&c.PingTimeout, 20*time.Second)
+	def(&c.ConnectTimeout, 45*time.Second)
+	def(&c.WriteTimeout, 10*time.Second)
+	defInt := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	defInt(&c.MaxPayload, 1_000_000)
+	defInt(&c.MaxQueueBytes, 4<<20)
+	defInt(&c.MaxRoomsPerSocket, 64)
+	defInt(&c.MaxAttachments, 10)
+	defInt(&c.MaxNamespaces, 16)
+	if c.Adapter == nil {
+		c.Adapter = func(n *Namespace) Adapter { return NewMemoryAdapter(n) }
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+func (c *Config) validate() error {
+	if !strings.HasPrefix(c.Path, "/") {
+		return fmt.Errorf("%w: Path %q must start with /", ErrConfig, c.Path)
+	}
+	for _, d := range []time.Duration{c.PingInterval, c.PingTimeout, c.ConnectTimeout, c.WriteTimeout} {
+		if d < 0 {
+			return fmt.Errorf("%w: negative duration %v", ErrConfig, d)
+		}
+	}
+	if c.MaxPayload < 64 {
+		return fmt.Errorf("%w: MaxPayload %d is below 64 bytes", ErrConfig, c.MaxPayload)
+	}
+	if c.MaxQueueBytes < c.MaxPayload {
+		return fmt.Errorf("%w: MaxQueueBytes %d is below MaxPayload %d", ErrConfig, c.MaxQueueBytes, c.MaxPayload)
+	}
+	if c.MaxRoomsPerSocket < 1 || c.MaxAttachments < 0 || c.MaxNamespaces < 1 {
+		return fmt.Errorf("%w: limits must be positive", ErrConfig)
+	}
+	if c.DisablePolling && c.DisableWebSocket {
+		return fmt.Errorf("%w: both transports are disabled", ErrConfig)
+	}
+	for _, o := range c.AllowedOrigins {
+		if o != "*" && !strings.Contains(o, "://") {
+			return fmt.Errorf("%w: allowed origin %q must be scheme://host[:port] or *", ErrConfig, o)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,33 @@
+// Package signaling is a Socket.IO v5 server over Engine.IO v4, wire
+// compatible with the official socket.io-client 4.x over WebSocket and HTTP
+// long-polling (with the upgrade between them), with a Go API that mirrors
+// the Socket.IO server's: namespaces, middleware, rooms, acks, broadcasts,
+// forced joins, and an Adapter with the rooms/sids view.
+//
+// # Concurrency contract
+//
+// A Server, its Namespaces, Sockets, BroadcastOperators and the
+// MemoryAdapter are safe for concurrent use.
+//
+// Each connection has one reading goroutine (the WebSocket read loop, or
+// the one POST request in flight) and at most one writing goroutine (a
+// WebSocket writer started when something is queued and gone when the queue
+// is empty, or the one GET request in flight). Event handlers, connection
+// handlers and middlewares run on the reading goroutine of the connection
+// they concern, one at a time, in the order the client sent: a slow handler
+// delays that client alone.
+//
+// Sending never blocks: an emit or broadcast encodes the packet once and
+// appends it to each recipient's byte-bounded queue. A client whose queue
+// would pass Config.MaxQueueBytes is disconnected with reason "slow
+// consumer"; it never slows a sender or another client.
+//
+// One heartbeat goroutine keeps every connection's ping, pong and connect
+// deadlines (no timer per connection). Observer hooks run outside every
+// lock of the hub, on the goroutine that caused the event, and must not
+// block.
+//
+// Shutdown disconnects every socket, drains the queues, and returns when
+// every goroutine the server started has ended (or the context is done,
+// when it closes what is left).
+package signaling

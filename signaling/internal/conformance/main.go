@@ -1,0 +1,89 @@
+// Command conformance serves the configuration that the official Engine.IO
+// and Socket.IO protocol test suites (test-suite/ in socketio/engine.io-protocol
+// and socketio/socket.io-protocol) expect on localhost:3000:
+//
+//   - /engine.io/: a bare Engine.IO echo;
+//   - /socket.io/: Socket.IO where "/" and "/custom" emit "auth" with the
+//     handshake's auth payload, "message" answers "message-back" with the
+//     same arguments, "message-with-ack" acks them, and any other namespace
+//     is refused with {"message":"Invalid namespace"}.
+//
+// Both with pingInterval 300ms, pingTimeout 200ms, maxPayload 1,000,000
+// and connectTimeout 1s. Packets are flushed one by one, as the suites
+// assume that each arrives in a read of its own.
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/noomrtc/noom/signaling"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *addr); err != nil {
+		slog.Error("conformance", "err", err)
+		os.Exit(1)
+	}
+}
+
+func config(path string) signaling.Config {
+	return signaling.Config{
+		Path:           path,
+		PingInterval:   300 * time.Millisecond,
+		PingTimeout:    200 * time.Millisecond,
+		ConnectTimeout: time.Second,
+		MaxPayload:     1_000_000,
+		AllowedOrigins: []string{"*"},
+		// The suites read one message per network read.
+		PacketGap: 5 * time.Millisecond,
+	}
+}
+
+func run(ctx context.Context, addr string) error {
+	ecfg := config("/engine.io/")
+	ecfg.Raw = func(data []byte, binary bool, reply func([]byte, bool)) { reply(data, binary) }
+	eio, err := signaling.New(ecfg, prometheus.NewRegistry())
+	if err != nil {
+		return err
+	}
+	sio, err := signaling.New(config("/socket.io/"), prometheus.NewRegistry())
+	if err != nil {
+		return err
+	}
+	onConnection := func(s *signaling.Socket) {
+		s.Emit("auth", s.Handshake().Auth)
+		s.On("message", func(args []any, _ signaling.Ack) { s.Emit("message-back", args...) })
+		s.On("message-with-ack", func(args []any, ack signaling.Ack) { ack(args...) })
+	}
+	sio.OnConnection(onConnection)
+	sio.Of("/custom").OnConnection(onConnection)
+
+	mux := http.NewServeMux()
+	mux.Handle("/engine.io/", eio)
+	mux.Handle("/socket.io/", sio)
+	hs := &http.Server{Addr: addr, Handler: mux}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	slog.Info("conformance server", "addr", addr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	eio.Shutdown(sctx)
+	sio.Shutdown(sctx)
+	return hs.Shutdown(sctx)
+}

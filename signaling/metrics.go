@@ -1,0 +1,139 @@
+package signaling
+
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the hub's Prometheus metrics. Counters tick inline; "how
+// many now" gauges are read at scrape time. No label carries an id or a
+// name a client chooses.
+type metrics struct {
+	connections         *prometheus.CounterVec // by initial transport
+	handshakes          *prometheus.CounterVec // by result
+	upgrades            *prometheus.CounterVec // by result
+	disconnects         *prometheus.CounterVec // by reason
+	socketsConnected    prometheus.Counter
+	socketsDisconnected prometheus.Counter
+	eventsIn            prometheus.Counter
+	eventsOut           prometheus.Counter
+	deliveries          prometheus.Counter
+	bytesIn             prometheus.Counter
+	bytesOut            prometheus.Counter
+	slowConsumers       prometheus.Counter
+	volatileDropped     prometheus.Counter
+	payloadRejected     *prometheus.CounterVec // by transport
+
+	open [2]atomic.Int64 // sessions by current transport
+}
+
+func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
+	const ns, sub = "noom", "signaling"
+	m := &metrics{
+		connections: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "connections_total", Help: "Engine.IO sessions opened, by the transport they opened on."}, []string{"transport"}),
+		handshakes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "handshakes_total", Help: "Engine.IO handshakes, by result (ok, rejected)."}, []string{"result"}),
+		upgrades: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "upgrades_total", Help: "Polling to WebSocket upgrades, by result (ok, failed)."}, []string{"result"}),
+		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "disconnects_total", Help: "Engine.IO sessions closed, by reason."}, []string{"reason"}),
+		socketsConnected: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "socket_connects_total", Help: "Socket.IO namespace connections."}),
+		socketsDisconnected: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "socket_disconnects_total", Help: "Socket.IO namespace disconnections."}),
+		eventsIn: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "events_received_total", Help: "Events received from clients."}),
+		eventsOut: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "events_sent_total", Help: "Events and acks emitted (a broadcast counts once)."}),
+		deliveries: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "deliveries_total", Help: "Packets queued to clients (a broadcast counts once per recipient)."}),
+		bytesIn: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "received_bytes_total", Help: "Engine.IO bytes received from clients."}),
+		bytesOut: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "sent_bytes_total", Help: "Engine.IO bytes written to clients."}),
+		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "slow_consumer_disconnects_total", Help: "Clients disconnected because their send queue overflowed."}),
+		volatileDropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "volatile_dropped_total", Help: "Volatile packets dropped for clients not ready to write."}),
+		payloadRejected: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "payload_rejections_total", Help: "Messages or bodies over maxPayload, by transport."}, []string{"transport"}),
+	}
+	for _, t := range []string{"polling", "websocket"} {
+		m.connections.WithLabelValues(t)
+		m.payloadRejected.WithLabelValues(t)
+	}
+	for _, r := range []string{"ok", "rejected"} {
+		m.handshakes.WithLabelValues(r)
+	}
+	for _, r := range []string{"ok", "failed"} {
+		m.upgrades.WithLabelValues(r)
+	}
+	for _, r := range reasons {
+		m.disconnects.WithLabelValues(r)
+	}
+	open := func(t transportKind) func() float64 {
+		return func() float64 { return float64(m.open[t].Load()) }
+	}
+	collectors := []prometheus.Collector{
+		m.connections, m.handshakes, m.upgrades, m.disconnects, m.socketsConnected, m.socketsDisconnected,
+		m.eventsIn, m.eventsOut, m.deliveries, m.bytesIn, m.bytesOut, m.slowConsumers, m.volatileDropped,
+		m.payloadRejected,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "open_connections",
+			Help: "Engine.IO sessions open now, by current transport.", ConstLabels: prometheus.Labels{"transport": "polling"}},
+			open(transportPolling)),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "open_connections",
+			Help: "Engine.IO sessions open now, by current transport.", ConstLabels: prometheus.Labels{"transport": "websocket"}},
+			open(transportWebSocket)),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "sockets",
+			Help: "Socket.IO sockets connected now, over all namespaces."}, func() float64 {
+			n := 0
+			for _, nsp := range srv.namespaces() {
+				n += nsp.Len()
+			}
+			return float64(n)
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "rooms",
+			Help: "Public rooms now (sockets' own rooms excluded), over all namespaces."}, func() float64 {
+			n := 0
+			for _, nsp := range srv.namespaces() {
+				if c, ok := nsp.adapter.(interface{ PublicRoomCount() int }); ok {
+					n += c.PublicRoomCount()
+				}
+			}
+			return float64(n)
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "namespaces",
+			Help: "Namespaces now."}, func() float64 { return float64(len(srv.namespaces())) }),
+	}
+	for _, c := range collectors {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) opened(t transportKind) {
+	m.connections.WithLabelValues(t.String()).Inc()
+	m.handshakes.WithLabelValues("ok").Inc()
+	m.open[t].Add(1)
+}
+
+func (m *metrics) transportSwitch(from, to transportKind) {
+	m.open[from].Add(-1)
+	m.open[to].Add(1)
+}
+
+func (m *metrics) closed(t transportKind, reason string) {
+	m.open[t].Add(-1)
+	m.disconnects.WithLabelValues(reason).Inc()
+}
+
+func (m *metrics) eventIn(bytes int) { m.eventsIn.Inc() }
+
+func (m *metrics) eventOut(p *Packet, recipients int) {
+	m.eventsOut.Inc()
+	m.deliveries.Add(float64(recipients))
+}

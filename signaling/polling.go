@@ -1,0 +1,194 @@
+package signaling
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/noomrtc/noom/signaling/engineio"
+)
+
+// servePollGet answers a long-polling GET: it waits until something is
+// queued (or the session closes, or an upgrade starts) and sends all of it
+// as one payload.
+func (s *session) servePollGet(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.state != stateOpen || s.transport != transportPolling {
+		s.mu.Unlock()
+		httpError(w, errBadRequest)
+		return
+	}
+	if s.polling {
+		s.mu.Unlock()
+		// Two GETs at once: the protocol says close the session. The GET in
+		// flight receives the close packet.
+		s.close(ReasonDuplicatePoll, closeGraceful)
+		httpError(w, errBadRequest)
+		return
+	}
+	s.polling = true
+	select { // a stale wake-up from before this GET means nothing
+	case <-s.pollWake:
+	default:
+	}
+	if s.upgrading {
+		// A GET during an upgrade: the client is about to finish it. Give
+		// it a moment, as the reference server does (it checks every
+		// 100ms); after the upgrade the GET is refused.
+		s.mu.Unlock()
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-s.pollWake:
+		case <-t.C:
+		case <-r.Context().Done():
+		}
+		t.Stop()
+		s.mu.Lock()
+		if s.transport != transportPolling {
+			s.polling = false
+			s.mu.Unlock()
+			httpError(w, errBadRequest)
+			return
+		}
+	}
+	for len(s.queue) == 0 && s.state == stateOpen && !s.upgrading && s.transport == transportPolling {
+		s.mu.Unlock()
+		select {
+		case <-s.pollWake:
+		case <-r.Context().Done():
+			s.mu.Lock()
+			s.polling = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Lock()
+	}
+	batch := s.queue
+	s.queue, s.queued = nil, 0
+	closed, mode := s.state != stateOpen, s.mode
+	s.polling = false
+	s.mu.Unlock()
+
+	buf := make([]byte, 0, payloadLen(batch)+1)
+	for i, f := range batch {
+		if i > 0 {
+			buf = append(buf, engineio.Separator)
+		}
+		if f.op == opBinary {
+			buf = engineio.AppendText(buf, engineio.Packet{Type: engineio.Message, Data: f.data, Binary: true})
+		} else {
+			buf = append(buf, f.data...) // text frames hold their type digit
+		}
+	}
+	if len(buf) == 0 || closed {
+		end := noopFrame
+		if closed && mode != closeByClient {
+			end = closeFrame
+		}
+		if len(buf) > 0 {
+			buf = append(buf, engineio.Separator)
+		}
+		buf = append(buf, end...)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	w.Write(buf)
+	s.srv.metrics.bytesOut.Add(float64(len(buf)))
+}
+
+func payloadLen(batch []frame) int {
+	n := 0
+	for _, f := range batch {
+		if f.op == opBinary {
+			n += engineio.EncodedLen(engineio.Packet{Data: f.data, Binary: true}) + 1
+		} else {
+			n += len(f.data) + 1
+		}
+	}
+	return n
+}
+
+// servePollPost reads one payload from the client. Only one POST may be in
+// flight; the body is bounded by MaxPayload.
+func (s *session) servePollPost(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.state != stateOpen || s.transport != transportPolling {
+		s.mu.Unlock()
+		httpError(w, errBadRequest)
+		return
+	}
+	if s.posting {
+		s.mu.Unlock()
+		s.close(ReasonTransportError, closeGraceful)
+		httpError(w, errBadRequest)
+		return
+	}
+	s.posting = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.posting = false
+		s.mu.Unlock()
+	}()
+
+	limit := int64(s.srv.cfg.MaxPayload)
+	if r.ContentLength > limit {
+		s.rejectPayload(w)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		s.close(ReasonTransportError, closeNow)
+		httpError(w, errBadRequest)
+		return
+	}
+	if int64(len(body)) > limit {
+		s.rejectPayload(w)
+		return
+	}
+	s.srv.metrics.bytesIn.Add(float64(len(body)))
+	err = engineio.DecodePayload(body, s.onPacket)
+	if err != nil {
+		s.close(ReasonParseError, closeGraceful)
+		httpError(w, errBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html")
+	io.WriteString(w, "ok")
+}
+
+func (s *session) rejectPayload(w http.ResponseWriter) {
+	s.srv.metrics.payloadRejected.WithLabelValues("polling").Inc()
+	s.close(ReasonPayloadTooLarge, closeGraceful)
+	httpError(w, errPayloadHTTP)
+}
+
+// serveHandshake opens a polling session; the response is the open packet.
+func (srv *Server) servePollHandshake(w http.ResponseWriter, r *http.Request, ip string) {
+	if !srv.admit(ip) {
+		httpError(w, errTooManyConns)
+		return
+	}
+	s := srv.newSession(r, ip, transportPolling)
+	upgrades := []string{"websocket"}
+	if srv.cfg.DisableWebSocket {
+		upgrades = nil
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	w.Write(srv.openPacket(s.sid, upgrades))
+}
+
+var errPayloadTooLarge = errors.New("payload too large")
+
+func (srv *Server) openPacket(sid string, upgrades []string) []byte {
+	if upgrades == nil {
+		upgrades = []string{}
+	}
+	return engineio.AppendHandshake([]byte{'0'}, engineio.Handshake{
+		SID:          sid,
+		Upgrades:     upgrades,
+		PingInterval: int(srv.cfg.PingInterval / time.Millisecond),
+		PingTimeout:  int(srv.cfg.PingTimeout / time.Millisecond),
+		MaxPayload:   srv.cfg.MaxPayload,
+	})
+}

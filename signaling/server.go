@@ -1,0 +1,335 @@
+package signaling
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Server is a Socket.IO v5 server over Engine.IO v4. It is an http.Handler
+// to mount at Config.Path.
+type Server struct {
+	cfg     Config
+	log     interface{ Warn(string, ...any) }
+	metrics *metrics
+	hb      *heartbeat
+	upgrade *websocket.Upgrader
+	obs     atomic.Pointer[[]*observerEntry]
+	obsMu   sync.Mutex // serializes changes to obs
+
+	mu sync.RWMutex
+	// mu guards the following fields.
+	sessions map[string]*session
+	perIP    map[string]int
+	// tombstones holds polling sessions the client closed with no GET in
+	// flight: the GET racing the close gets the noop it would have had.
+	tombstones map[string]time.Time
+	nsps       map[string]*Namespace
+	dynamic    []dynamicNamespace
+	closing    bool
+
+	conns sync.WaitGroup // WebSocket read loops and polling requests in flight
+}
+
+type dynamicNamespace struct {
+	match  func(name string, auth json.RawMessage) bool
+	parent *Namespace
+}
+
+// New makes a Server. Metrics are registered on reg (required: a private
+// registry in main, or prometheus.NewRegistry() in tests).
+func New(cfg Config, reg prometheus.Registerer) (*Server, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	srv := &Server{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		sessions:   make(map[string]*session),
+		perIP:      make(map[string]int),
+		tombstones: make(map[string]time.Time),
+		nsps:       make(map[string]*Namespace),
+	}
+	m, err := newMetrics(reg, srv)
+	if err != nil {
+		return nil, err
+	}
+	srv.metrics = m
+	srv.upgrade = srv.upgrader()
+	srv.hb = newHeartbeat(cfg.PingInterval, cfg.PingTimeout, cfg.ConnectTimeout,
+		func(s *session, k deadlineKind, now time.Time) { s.onDeadline(k, now) })
+	srv.Of("/")
+	return srv, nil
+}
+
+// Config returns the effective configuration, defaults filled in.
+func (srv *Server) Config() Config { return srv.cfg }
+
+// ServeHTTP serves the Engine.IO endpoint: handshakes, polling requests and
+// WebSocket connections.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; p != srv.cfg.Path && p+"/" != srv.cfg.Path {
+		http.NotFound(w, r)
+		return
+	}
+	if !srv.checkOrigin(w, r) {
+		httpError(w, errForbiddenOrigin)
+		return
+	}
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	q := r.URL.Query()
+	if q.Get("EIO") != "4" {
+		httpError(w, errBadVersion)
+		return
+	}
+	transport := q.Get("transport")
+	if (transport != "polling" || srv.cfg.DisablePolling) && (transport != "websocket" || srv.cfg.DisableWebSocket) {
+		httpError(w, errUnknownTransport)
+		return
+	}
+	srv.mu.RLock()
+	closing := srv.closing
+	if !closing {
+		srv.conns.Add(1)
+	}
+	srv.mu.RUnlock()
+	if closing {
+		httpError(w, errShuttingDown)
+		return
+	}
+	defer srv.conns.Done()
+
+	sid := q.Get("sid")
+	ip := remoteIP(r)
+	if transport == "websocket" {
+		if r.Method != http.MethodGet || !websocket.IsWebSocketUpgrade(r) {
+			httpError(w, errBadRequest)
+			return
+		}
+		srv.serveWebSocket(w, r, sid, ip)
+		return
+	}
+	if sid == "" {
+		if r.Method != http.MethodGet {
+			httpError(w, errBadHandshakeMethod)
+			return
+		}
+		srv.servePollHandshake(w, r, ip)
+		return
+	}
+	s := srv.lookup(sid)
+	if s == nil {
+		if r.Method == http.MethodGet && srv.takeTombstone(sid) {
+			w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+			w.Write(noopFrame)
+			return
+		}
+		httpError(w, errSessionUnknown)
+		return
+	}
+	if s.expired(time.Now()) {
+		s.close(ReasonPingTimeout, closeNow)
+		httpError(w, errSessionUnknown)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		s.servePollGet(w, r)
+	case http.MethodPost:
+		s.servePollPost(w, r)
+	default:
+		httpError(w, errBadRequest)
+	}
+}
+
+func (srv *Server) lookup(sid string) *session {
+	srv.mu.RLock()
+	s := srv.sessions[sid]
+	srv.mu.RUnlock()
+	return s
+}
+
+// admit counts a new session against its IP's limit.
+func (srv *Server) admit(ip string) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.cfg.MaxConnsPerIP > 0 && srv.perIP[ip] >= srv.cfg.MaxConnsPerIP {
+		srv.metrics.handshakes.WithLabelValues("rejected").Inc()
+		return false
+	}
+	srv.perIP[ip]++
+	return true
+}
+
+func (srv *Server) release(ip string) {
+	srv.mu.Lock()
+	if srv.perIP[ip]--; srv.perIP[ip] <= 0 {
+		delete(srv.perIP, ip)
+	}
+	srv.mu.Unlock()
+}
+
+func (srv *Server) newSession(r *http.Request, ip string, t transportKind) *session {
+	s := newSession(srv, newID(), ip, t)
+	s.client = newClient(s, r)
+	srv.mu.Lock()
+	srv.sessions[s.sid] = s
+	srv.mu.Unlock()
+	srv.metrics.opened(t)
+	s.startTimers(time.Now())
+	return s
+}
+
+func (srv *Server) removeSession(s *session, reason string) {
+	srv.mu.Lock()
+	if srv.sessions[s.sid] == s {
+		delete(srv.sessions, s.sid)
+		if srv.perIP[s.ip]--; srv.perIP[s.ip] <= 0 {
+			delete(srv.perIP, s.ip)
+		}
+	}
+	srv.mu.Unlock()
+	s.mu.Lock()
+	t := s.transport
+	s.mu.Unlock()
+	srv.metrics.closed(t, reason)
+}
+
+// newID returns 20 URL-safe random characters (120 bits).
+func newID() string {
+	var b [15]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// checkOrigin applies the origin allowlist and sets CORS headers. Requests
+// without an Origin header (non-browser clients) pass.
+func (srv *Server) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	if !srv.originAllowed(origin, r.Host) {
+		return false
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	h.Add("Vary", "Origin")
+	if r.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
+			h.Set("Access-Control-Allow-Headers", rh)
+		}
+		h.Set("Access-Control-Max-Age", "600")
+	}
+	return true
+}
+
+func (srv *Server) originAllowed(origin, host string) bool {
+	if len(srv.cfg.AllowedOrigins) == 0 {
+		u, err := url.Parse(origin)
+		return err == nil && strings.EqualFold(u.Host, host)
+	}
+	for _, o := range srv.cfg.AllowedOrigins {
+		if o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// Shutdown stops accepting connections, disconnects every socket (the
+// clients are told, with reason "server shutting down"), and waits until
+// every connection has drained or ctx is done, when it drops what is left.
+// It returns ctx.Err() in the latter case.
+func (srv *Server) Shutdown(ctx context.Context) error {
+	srv.mu.Lock()
+	if srv.closing {
+		srv.mu.Unlock()
+		return nil
+	}
+	srv.closing = true
+	all := make([]*session, 0, len(srv.sessions))
+	for _, s := range srv.sessions {
+		all = append(all, s)
+	}
+	srv.mu.Unlock()
+	for _, s := range all {
+		s.client.disconnectAll(ReasonServerShuttingDown)
+		s.close(ReasonServerShuttingDown, closeGraceful)
+	}
+	done := make(chan struct{})
+	go func() {
+		for _, s := range all {
+			s.wg.Wait()
+		}
+		srv.conns.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		for _, s := range all {
+			s.mu.Lock()
+			ws := s.ws
+			s.mu.Unlock()
+			if ws != nil {
+				ws.NetConn().Close()
+			}
+		}
+		<-done
+	}
+	srv.hb.close()
+	srv.closeAdapters()
+	return err
+}
+
+const tombstoneTTL = time.Second
+
+func (srv *Server) addTombstone(sid string) {
+	now := time.Now()
+	srv.mu.Lock()
+	for k, t := range srv.tombstones { // few: each lives a second
+		if now.Sub(t) > tombstoneTTL {
+			delete(srv.tombstones, k)
+		}
+	}
+	if len(srv.tombstones) < 10000 {
+		srv.tombstones[sid] = now
+	}
+	srv.mu.Unlock()
+}
+
+func (srv *Server) takeTombstone(sid string) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	t, ok := srv.tombstones[sid]
+	delete(srv.tombstones, sid)
+	return ok && time.Since(t) <= tombstoneTTL
+}

@@ -1,0 +1,283 @@
+package signaling
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/noomrtc/noom/signaling/engineio"
+)
+
+// A session is one Engine.IO connection. It owns its transport: exactly one
+// goroutine reads (the WebSocket read loop, or the one POST in flight) and
+// exactly one writes (the WebSocket writer, started on demand and gone when
+// the queue is empty, or the one GET in flight). Senders only append to the
+// byte-bounded queue under mu and never block.
+
+type transportKind uint8
+
+const (
+	transportPolling transportKind = iota
+	transportWebSocket
+)
+
+func (t transportKind) String() string {
+	if t == transportWebSocket {
+		return "websocket"
+	}
+	return "polling"
+}
+
+// WebSocket opcodes used in frames.
+const (
+	opText   = websocket.TextMessage
+	opBinary = websocket.BinaryMessage
+	opClose  = websocket.CloseMessage
+	opPong   = websocket.PongMessage
+)
+
+// frame is one queued Engine.IO packet, already encoded: for text, the type
+// digit and data; for binary, the raw bytes. Broadcasts share data.
+type frame struct {
+	data []byte
+	op   uint8
+}
+
+// queued counts a frame's bytes toward the queue bound, with a small
+// per-frame overhead so that floods of empty frames are bounded too.
+func (f frame) cost() int { return len(f.data) + 16 }
+
+type closeMode uint8
+
+const (
+	closeNow      closeMode = iota // drop the transport at once
+	closeGraceful                  // flush what is queued, then close
+	closeByClient                  // the client sent a close packet
+)
+
+type sessionState uint8
+
+const (
+	stateOpen sessionState = iota
+	stateClosed
+)
+
+type session struct {
+	srv    *Server
+	sid    string
+	ip     string
+	client *client
+
+	hb dlNode // heartbeat node: duePing or duePong; guarded by srv.hb.mu
+	cn dlNode // connect-timeout node; guarded by srv.hb.mu
+	// expires is the UnixNano after which the session counts as timed out
+	// even if the heartbeat goroutine has not closed it yet.
+	expires atomic.Int64
+
+	mu sync.Mutex
+	// mu guards the following fields.
+	state     sessionState
+	reason    string
+	mode      closeMode
+	transport transportKind
+	upgrading bool
+	queue     []frame
+	queued    int
+	spare     []frame       // the writer's last batch, reused
+	pollWake  chan struct{} // one slot: wakes the GET in flight
+	polling   bool          // a GET is in flight
+	posting   bool          // a POST is in flight
+	ws        *websocket.Conn
+	writing   bool // a WebSocket writer goroutine runs
+
+	done chan struct{} // closed when the session closes
+	wg   sync.WaitGroup
+}
+
+func newSession(srv *Server, sid, ip string, t transportKind) *session {
+	s := &session{
+		srv:       srv,
+		sid:       sid,
+		ip:        ip,
+		transport: t,
+		pollWake:  make(chan struct{}, 1),
+		done:      make(chan struct{}),
+	}
+	s.hb.s, s.cn.s = s, s
+	return s
+}
+
+func (s *session) startTimers(now time.Time) {
+	due := s.srv.hb.schedule(&s.hb, duePing, now)
+	s.expires.Store(due.Add(s.srv.cfg.PingTimeout).UnixNano())
+	if s.srv.cfg.Raw == nil {
+		s.srv.hb.schedule(&s.cn, dueConnect, now)
+	}
+}
+
+func (s *session) rawReply(data []byte, binary bool) {
+	if binary {
+		s.send(frame{data: data, op: opBinary}, false)
+		return
+	}
+	s.send(frame{data: append([]byte{'4'}, data...), op: opText}, false)
+}
+
+// expired reports whether the heartbeat deadline has passed: a request that
+// arrives after it must see a closed session even if the heartbeat
+// goroutine has not got to it yet.
+func (s *session) expired(now time.Time) bool {
+	return now.UnixNano() > s.expires.Load()
+}
+
+// onDeadline runs on the heartbeat goroutine; it must not block.
+func (s *session) onDeadline(k deadlineKind, now time.Time) {
+	switch k {
+	case duePing:
+		due := s.srv.hb.schedule(&s.hb, duePong, now)
+		s.expires.Store(due.UnixNano())
+		s.send(frame{data: pingFrame, op: opText}, false)
+	case duePong:
+		go s.close(ReasonPingTimeout, closeNow)
+	case dueConnect:
+		if s.client.namespaceCount() == 0 {
+			go s.close(ReasonConnectTimeout, closeGraceful)
+		}
+	}
+}
+
+func (s *session) onPong(now time.Time) {
+	due := s.srv.hb.schedule(&s.hb, duePing, now)
+	s.expires.Store(due.Add(s.srv.cfg.PingTimeout).UnixNano())
+}
+
+var (
+	pingFrame  = []byte{'0' + byte(engineio.Ping)}
+	pongFrame  = []byte{'0' + byte(engineio.Pong)}
+	noopFrame  = []byte{'0' + byte(engineio.Noop)}
+	closeFrame = []byte{'0' + byte(engineio.Close)}
+	probeReply = []byte("3probe")
+)
+
+// send queues frames for the client without blocking. It returns false if
+// the session is closed, or if the frames would overflow the queue, in which
+// case the session is closed as a slow consumer. A volatile send is dropped
+// (returning false) when the transport is not ready to write at once.
+func (s *session) send(f frame, volatile bool, more ...frame) bool {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return false
+	}
+	if volatile && (s.queued > 0 || (s.transport == transportPolling && !s.polling)) {
+		s.mu.Unlock()
+		s.srv.metrics.volatileDropped.Inc()
+		return false
+	}
+	cost := f.cost()
+	for _, m := range more {
+		cost += m.cost()
+	}
+	if s.queued+cost > s.srv.cfg.MaxQueueBytes {
+		s.mu.Unlock()
+		s.srv.metrics.slowConsumers.Inc()
+		go s.close(ReasonSlowConsumer, closeNow)
+		return false
+	}
+	s.queue = append(s.queue, f)
+	s.queue = append(s.queue, more...)
+	s.queued += cost
+	start := s.kickLocked()
+	s.mu.Unlock()
+	if start != nil {
+		go s.writeLoop(start)
+	}
+	return true
+}
+
+// kickLocked wakes the writer: the GET in flight, or a new WebSocket writer
+// goroutine, which it returns for the caller to start outside the lock.
+func (s *session) kickLocked() *websocket.Conn {
+	if s.transport == transportWebSocket && s.ws != nil {
+		if !s.writing {
+			s.writing = true
+			s.wg.Add(1)
+			return s.ws
+		}
+		return nil
+	}
+	select {
+	case s.pollWake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// close ends the session once; later calls do nothing. It never blocks on
+// the network: a graceful close hands the goodbye to the writer.
+func (s *session) close(reason string, mode closeMode) {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	s.state, s.reason, s.mode = stateClosed, reason, mode
+	var start, drop *websocket.Conn
+	if s.ws != nil {
+		if mode == closeGraceful {
+			start = s.kickLocked()
+		} else {
+			drop = s.ws
+		}
+	} else {
+		s.kickLocked()
+	}
+	tombstone := mode == closeByClient && s.transport == transportPolling && !s.polling
+	s.mu.Unlock()
+	close(s.done)
+	if tombstone {
+		s.srv.addTombstone(s.sid)
+	}
+	if start != nil {
+		go s.writeLoop(start)
+	}
+	if drop != nil {
+		drop.NetConn().Close()
+	}
+	s.srv.hb.remove(&s.hb)
+	s.srv.hb.remove(&s.cn)
+	s.srv.removeSession(s, reason)
+	s.client.onClose(reason)
+}
+
+func (s *session) isClosed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// onPacket handles one packet from the client, on the reading goroutine.
+func (s *session) onPacket(p engineio.Packet) error {
+	switch p.Type {
+	case engineio.Pong:
+		s.onPong(time.Now())
+	case engineio.Ping:
+		s.send(frame{data: append([]byte{'3'}, p.Data...), op: opText}, false)
+	case engineio.Message:
+		if raw := s.srv.cfg.Raw; raw != nil {
+			raw(p.Data, p.Binary, s.rawReply)
+			return nil
+		}
+		return s.client.onMessage(p)
+	case engineio.Close:
+		s.close(ReasonTransportClose, closeByClient)
+	case engineio.Noop:
+	default:
+		return errUnexpectedPacket
+	}
+	return nil
+}

@@ -1,0 +1,409 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/noomrtc/noom/signaling/socketio"
+)
+
+// Ack answers an event the client emitted with an acknowledgement
+// callback. It is never nil: when the client asked for no ack it does
+// nothing. Only the first call sends.
+type Ack func(args ...any)
+
+// EventHandler handles one event. args are json.RawMessage values (the JSON
+// as sent), []byte (binary attachments), or decoded trees when binary is
+// nested; see Decode.
+type EventHandler func(args []any, ack Ack)
+
+// AnyHandler sees every incoming event before its own handlers.
+type AnyHandler func(event string, args []any)
+
+// PacketMiddleware runs for every incoming event before any handler; a
+// non-nil error drops the event.
+type PacketMiddleware func(event string, args []any) error
+
+// Socket is one client's connection to one namespace.
+//
+// Handlers registered with On, OnAny, OnDisconnecting and OnDisconnect run
+// on the connection's reading goroutine, one at a time and in the order the
+// client sent; a handler that blocks holds up that client alone. Do not
+// wait for an ack of the same client inside a handler (use EmitWithAckFunc,
+// or a goroutine). Every other method is safe for concurrent use.
+type Socket struct {
+	id     string
+	nsp    *Namespace
+	client *client
+	hs     Handshake
+
+	mu sync.Mutex
+	// mu guards the following fields.
+	handlers      map[string][]EventHandler
+	anyIn         []AnyHandler
+	middlewares   []PacketMiddleware
+	disconnecting []func(reason string)
+	disconnected  []func(reason string)
+	acks          map[int64]func(args []any, err error)
+	connected     bool
+	data          any
+}
+
+func newSocket(nsp *Namespace, c *client, hs Handshake) *Socket {
+	return &Socket{
+		id:       newID(),
+		nsp:      nsp,
+		client:   c,
+		hs:       hs,
+		handlers: make(map[string][]EventHandler),
+	}
+}
+
+// ID is the socket's id: random, distinct from the Engine.IO session id,
+// and the name of the socket's private room.
+func (s *Socket) ID() string { return s.id }
+
+// Namespace is the namespace the socket belongs to.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Handshake tells how the socket connected.
+func (s *Socket) Handshake() Handshake { return s.hs }
+
+// Transport is "websocket" or "polling", as of now.
+func (s *Socket) Transport() string {
+	s.client.sess.mu.Lock()
+	defer s.client.sess.mu.Unlock()
+	return s.client.sess.transport.String()
+}
+
+// Data returns the application's state for this socket.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// SetData stores application state for this socket (Socket.IO's socket.data).
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// Connected reports whether the socket is still connected.
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected
+}
+
+// On registers a handler for an event.
+func (s *Socket) On(event string, h EventHandler) {
+	s.mu.Lock()
+	s.handlers[event] = append(s.handlers[event], h)
+	s.mu.Unlock()
+}
+
+// OnAny registers a handler for every incoming event.
+func (s *Socket) OnAny(h AnyHandler) {
+	s.mu.Lock()
+	s.anyIn = append(s.anyIn, h)
+	s.mu.Unlock()
+}
+
+// Use adds a middleware for incoming packets.
+func (s *Socket) Use(m PacketMiddleware) {
+	s.mu.Lock()
+	s.middlewares = append(s.middlewares, m)
+	s.mu.Unlock()
+}
+
+// OnDisconnecting registers a handler that runs when the socket is about
+// to disconnect, while Rooms still lists its rooms.
+func (s *Socket) OnDisconnecting(h func(reason string)) {
+	s.mu.Lock()
+	s.disconnecting = append(s.disconnecting, h)
+	s.mu.Unlock()
+}
+
+// OnDisconnect registers a handler that runs once the socket has left.
+func (s *Socket) OnDisconnect(h func(reason string)) {
+	s.mu.Lock()
+	s.disconnected = append(s.disconnected, h)
+	s.mu.Unlock()
+}
+
+// Rooms lists the rooms the socket is in, its private room included.
+func (s *Socket) Rooms() []string { return s.nsp.adapter.SocketRooms(s.id) }
+
+// Join adds the socket to rooms. It fails with ErrTooManyRooms past
+// Config.MaxRoomsPerSocket, joining none of them.
+func (s *Socket) Join(rooms ...string) error {
+	if !s.Connected() {
+		return ErrClosed
+	}
+	return s.nsp.adapter.AddAll(s.id, rooms)
+}
+
+// Leave removes the socket from a room.
+func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s.id, room) }
+
+var reserved = map[string]bool{
+	"connect": true, "connect_error": true, "disconnect": true, "disconnecting": true,
+	"newListener": true, "removeListener": true,
+}
+
+// Emit sends an event to this client.
+func (s *Socket) Emit(event string, args ...any) error {
+	if reserved[event] {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	p, err := encodeEvent(s.nsp.name, socketio.NoID, event, args)
+	if err != nil {
+		return err
+	}
+	return s.write(p, false)
+}
+
+func (s *Socket) write(p *Packet, volatile bool) error {
+	if !s.Connected() {
+		return ErrClosed
+	}
+	first, more := p.frames()
+	if !s.client.sess.send(first, volatile, more...) {
+		if volatile {
+			return nil
+		}
+		return ErrClosed
+	}
+	s.nsp.srv.metrics.eventOut(p, 1)
+	s.nsp.srv.notifyEvent(MessageEvent{Direction: Out, Namespace: s.nsp.name, Event: p.Event, SID: s.id, Recipients: 1, Bytes: p.Bytes()})
+	return nil
+}
+
+// EmitWithAckFunc sends an event and calls cb with the client's answer, or
+// with ErrAckTimeout after timeout, or ErrClosed if the socket disconnects
+// first. cb runs on the socket's reading goroutine or a timer's.
+func (s *Socket) EmitWithAckFunc(timeout time.Duration, cb func(args []any, err error), event string, args ...any) error {
+	if reserved[event] {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	id := s.nsp.nextAckID()
+	p, err := encodeEvent(s.nsp.name, id, event, args)
+	if err != nil {
+		return err
+	}
+	var once sync.Once
+	var timer *time.Timer
+	done := func(a []any, err error) {
+		once.Do(func() {
+			if timer != nil {
+				timer.Stop()
+			}
+			cb(a, err)
+		})
+	}
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if s.acks == nil {
+		s.acks = make(map[int64]func([]any, error))
+	}
+	s.acks[id] = done
+	s.mu.Unlock()
+	if timeout > 0 {
+		timer = time.AfterFunc(timeout, func() {
+			s.mu.Lock()
+			delete(s.acks, id)
+			s.mu.Unlock()
+			done(nil, ErrAckTimeout)
+		})
+	}
+	if err := s.write(p, false); err != nil {
+		s.mu.Lock()
+		delete(s.acks, id)
+		s.mu.Unlock()
+		if timer != nil {
+			timer.Stop()
+		}
+		return err
+	}
+	return nil
+}
+
+// EmitWithAck sends an event and waits for the client's answer until ctx
+// is done. Do not call it from a handler of the same socket: the answer is
+// read by the goroutine that would be waiting.
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]any, error) {
+	type result struct {
+		args []any
+		err  error
+	}
+	ch := make(chan result, 1)
+	if err := s.EmitWithAckFunc(0, func(a []any, err error) { ch <- result{a, err} }, event, args...); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		return r.args, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// To broadcasts to rooms, excluding this socket (socket.to in Socket.IO).
+func (s *Socket) To(rooms ...string) *BroadcastOperator {
+	return s.nsp.To(rooms...).Except(s.id)
+}
+
+// In is To.
+func (s *Socket) In(rooms ...string) *BroadcastOperator { return s.To(rooms...) }
+
+// Except broadcasts to every socket of the namespace but this one and the
+// rooms given.
+func (s *Socket) Except(rooms ...string) *BroadcastOperator {
+	return s.nsp.Except(append(rooms, s.id)...)
+}
+
+// Broadcast sends to every other socket of the namespace.
+func (s *Socket) Broadcast() *BroadcastOperator { return s.nsp.Except(s.id) }
+
+// Disconnect disconnects the socket from its namespace, telling the client.
+// With close set, the whole underlying connection is closed too.
+func (s *Socket) Disconnect(close bool) {
+	if close {
+		s.close(ReasonServerDisconnect, true)
+		s.client.sess.close(ReasonForcedServerClose, closeGraceful)
+		return
+	}
+	s.close(ReasonServerDisconnect, true)
+}
+
+// close disconnects the socket once. tell sends DISCONNECT to the client.
+func (s *Socket) close(reason string, tell bool) {
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return
+	}
+	s.connected = false
+	disconnecting := s.disconnecting
+	s.mu.Unlock()
+	for _, h := range disconnecting {
+		h(reason)
+	}
+	if tell {
+		s.client.sess.send(frame{data: encodeControl(socketio.Disconnect, s.nsp.name, nil), op: opText}, false)
+	}
+	s.nsp.remove(s)
+	s.client.remove(s)
+	s.mu.Lock()
+	acks := s.acks
+	s.acks = nil
+	disconnected := s.disconnected
+	s.mu.Unlock()
+	for _, cb := range acks {
+		cb(nil, ErrClosed)
+	}
+	for _, h := range disconnected {
+		h(reason)
+	}
+	s.nsp.srv.notifyDisconnect(SocketEvent{Namespace: s.nsp.name, SID: s.id, Reason: reason, RemoteAddr: s.hs.RemoteAddr, Time: time.Now()})
+}
+
+// onEvent dispatches an incoming EVENT, on the reading goroutine.
+func (s *Socket) onEvent(pkt socketio.Packet, atts [][]byte) error {
+	elems, err := socketio.SplitArray(pkt.Data)
+	if err != nil {
+		return err
+	}
+	var event string
+	if err := json.Unmarshal(elems[0], &event); err != nil {
+		return err
+	}
+	var args []any
+	if atts != nil {
+		if args, err = socketio.Reconstruct(elems[1:], atts); err != nil {
+			return err
+		}
+	} else {
+		args = make([]any, len(elems)-1)
+		for i, e := range elems[1:] {
+			args[i] = e
+		}
+	}
+	size := len(pkt.Data)
+	for _, a := range atts {
+		size += len(a)
+	}
+	s.nsp.srv.metrics.eventIn(size)
+	s.nsp.srv.notifyEvent(MessageEvent{Direction: In, Namespace: s.nsp.name, Event: event, SID: s.id, Bytes: size})
+
+	ack := noAck
+	if pkt.ID != socketio.NoID {
+		ack = s.ackFunc(pkt.ID)
+	}
+	s.mu.Lock()
+	mws, anyIn, hs := s.middlewares, s.anyIn, s.handlers[event]
+	s.mu.Unlock()
+	for _, m := range mws {
+		if m(event, args) != nil {
+			return nil
+		}
+	}
+	for _, h := range anyIn {
+		h(event, args)
+	}
+	for _, h := range hs {
+		h(args, ack)
+	}
+	return nil
+}
+
+func noAck(...any) {}
+
+func (s *Socket) ackFunc(id int64) Ack {
+	var once sync.Once
+	return func(args ...any) {
+		once.Do(func() {
+			p, err := encodePacket(socketio.Ack, s.nsp.name, id, args)
+			if err != nil {
+				s.nsp.srv.log.Warn("signaling: ack not sent", "sid", s.id, "err", err)
+				return
+			}
+			s.write(p, false)
+		})
+	}
+}
+
+// onAck delivers a client's answer to the waiting EmitWithAck.
+func (s *Socket) onAck(pkt socketio.Packet, atts [][]byte) error {
+	elems, err := socketio.SplitArray(pkt.Data)
+	if err != nil {
+		return err
+	}
+	var args []any
+	if atts != nil {
+		if args, err = socketio.Reconstruct(elems, atts); err != nil {
+			return err
+		}
+	} else {
+		args = make([]any, len(elems))
+		for i, e := range elems {
+			args[i] = e
+		}
+	}
+	s.mu.Lock()
+	cb := s.acks[pkt.ID]
+	delete(s.acks, pkt.ID)
+	s.mu.Unlock()
+	if cb != nil {
+		cb(args, nil)
+	}
+	return nil
+}

@@ -1,0 +1,315 @@
+package signaling
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/noomrtc/noom/signaling/engineio"
+)
+
+var errUnexpectedPacket = errors.New("signaling: unexpected packet")
+
+// writeBufs pools the buffered writers of WebSocket writers: an idle
+// connection holds no write buffer.
+var writeBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<10) }}
+
+// readBufs pools the buffers messages are read into before being copied out
+// at their exact size.
+var readBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (srv *Server) upgrader() *websocket.Upgrader {
+	return &websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 256, // only gorilla's own control writes use it
+		CheckOrigin:     func(*http.Request) bool { return true }, // checked before
+	}
+}
+
+// serveWebSocket handles a WebSocket request: a new session, or the upgrade
+// of a polling session when sid is set.
+func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sid, ip string) {
+	if sid != "" {
+		s := srv.lookup(sid)
+		if s == nil || s.expired(time.Now()) {
+			httpError(w, errSessionUnknown)
+			return
+		}
+		s.mu.Lock()
+		ok := s.state == stateOpen && s.transport == transportPolling && !s.upgrading
+		if ok {
+			s.upgrading = true
+		}
+		s.mu.Unlock()
+		if !ok {
+			// Accept then close, as the reference server does: a client
+			// expects a WebSocket that closes, not an HTTP error.
+			if conn, err := srv.upgrade.Upgrade(w, r, nil); err == nil {
+				conn.WriteControl(websocket.CloseMessage,
+					websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "session already upgraded"),
+					time.Now().Add(time.Second))
+				conn.Close()
+			}
+			return
+		}
+		conn, err := srv.upgrade.Upgrade(w, r, nil)
+		if err != nil {
+			s.mu.Lock()
+			s.upgrading = false
+			s.mu.Unlock()
+			srv.metrics.upgrades.WithLabelValues("failed").Inc()
+			return
+		}
+		if !s.probe(conn) {
+			srv.metrics.upgrades.WithLabelValues("failed").Inc()
+			conn.NetConn().Close()
+			return
+		}
+		srv.metrics.upgrades.WithLabelValues("ok").Inc()
+		s.readLoop(conn)
+		return
+	}
+	if !srv.admit(ip) {
+		httpError(w, errTooManyConns)
+		return
+	}
+	conn, err := srv.upgrade.Upgrade(w, r, nil)
+	if err != nil {
+		srv.release(ip)
+		return
+	}
+	s := srv.newSession(r, ip, transportWebSocket)
+	s.ws = conn
+	srv.setupConn(s, conn)
+	s.send(frame{data: srv.openPacket(s.sid, nil), op: opText}, false)
+	s.readLoop(conn)
+}
+
+func (srv *Server) setupConn(s *session, conn *websocket.Conn) {
+	// Control frames go through our writer: gorilla's defaults would write
+	// from the reading goroutine.
+	conn.SetPingHandler(func(data string) error {
+		s.send(frame{data: []byte(data), op: opPong}, false)
+		return nil
+	})
+	conn.SetCloseHandler(func(int, string) error { return nil })
+}
+
+// probe runs the upgrade handshake on conn: "2probe" → "3probe", then
+// "5" switches the session over. The polling GET in flight gets a noop.
+func (s *session) probe(conn *websocket.Conn) bool {
+	fail := func() bool {
+		s.mu.Lock()
+		s.upgrading = false
+		s.mu.Unlock()
+		return false
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for step := 0; step < 2; step++ {
+		mt, data, err := s.readMessage(conn)
+		if err != nil || mt != websocket.TextMessage {
+			return fail()
+		}
+		switch {
+		case step == 0 && string(data) == "2probe":
+			if err := writeFrames(conn.NetConn(), []frame{{data: probeReply, op: opText}}, s.srv.cfg.WriteTimeout); err != nil {
+				return fail()
+			}
+			s.mu.Lock()
+			s.kickLocked() // the GET in flight answers noop
+			s.mu.Unlock()
+		case step == 1 && string(data) == "5":
+		default:
+			return fail()
+		}
+	}
+	conn.SetReadDeadline(time.Time{})
+	s.srv.setupConn(s, conn)
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return false
+	}
+	s.upgrading = false
+	s.transport = transportWebSocket
+	s.ws = conn
+	start := (*websocket.Conn)(nil)
+	if len(s.queue) > 0 {
+		start = s.kickLocked()
+	}
+	select { // a GET still in flight ends with a noop
+	case s.pollWake <- struct{}{}:
+	default:
+	}
+	s.mu.Unlock()
+	s.srv.metrics.transportSwitch(transportPolling, transportWebSocket)
+	if start != nil {
+		go s.writeLoop(start)
+	}
+	return true
+}
+
+// readMessage reads one message, at most MaxPayload bytes, into a slice of
+// its own.
+func (s *session) readMessage(conn *websocket.Conn) (int, []byte, error) {
+	mt, r, err := conn.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	buf := readBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			buf.Reset()
+			readBufs.Put(buf)
+		}
+	}()
+	limit := int64(s.srv.cfg.MaxPayload)
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	if err != nil {
+		return 0, nil, err
+	}
+	if n > limit {
+		return 0, nil, errPayloadTooLarge
+	}
+	return mt, bytes.Clone(buf.Bytes()), nil
+}
+
+// readLoop is the session's only reader once it runs on WebSocket.
+func (s *session) readLoop(conn *websocket.Conn) {
+	for {
+		mt, data, err := s.readMessage(conn)
+		if err != nil {
+			switch {
+			case errors.Is(err, errPayloadTooLarge):
+				s.srv.metrics.payloadRejected.WithLabelValues("websocket").Inc()
+				s.close(ReasonPayloadTooLarge, closeNow)
+			case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived):
+				s.close(ReasonTransportClose, closeNow)
+			default:
+				if _, ok := err.(*websocket.CloseError); ok {
+					s.close(ReasonTransportClose, closeNow)
+				} else {
+					s.close(ReasonTransportError, closeNow)
+				}
+			}
+			return
+		}
+		var p engineio.Packet
+		if mt == websocket.BinaryMessage {
+			p = engineio.DecodeBinary(data)
+		} else if p, err = engineio.DecodeText(data); err != nil {
+			s.close(ReasonParseError, closeNow)
+			return
+		}
+		s.srv.metrics.bytesIn.Add(float64(len(data)))
+		if err := s.onPacket(p); err != nil {
+			s.close(ReasonParseError, closeNow)
+			return
+		}
+		if s.isClosed() {
+			s.mu.Lock()
+			byClient := s.mode == closeByClient
+			s.mu.Unlock()
+			if byClient {
+				conn.NetConn().Close()
+			}
+			return
+		}
+	}
+}
+
+// writeLoop drains the queue to the WebSocket: it takes everything queued,
+// writes it through one pooled buffer, flushes once, and repeats until the
+// queue is empty, then exits. After a graceful close it sends a close frame
+// and closes the connection.
+func (s *session) writeLoop(conn *websocket.Conn) {
+	defer s.wg.Done()
+	nc := conn.NetConn()
+	for {
+		s.mu.Lock()
+		batch := s.queue
+		if len(batch) == 0 {
+			s.writing = false
+			closed := s.state != stateOpen
+			s.mu.Unlock()
+			if closed {
+				msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+				writeFrames(nc, []frame{{data: msg, op: opClose}}, time.Second)
+				nc.Close()
+			}
+			return
+		}
+		s.queue, s.spare = s.spare[:0], nil
+		s.queued = 0
+		s.mu.Unlock()
+
+		var err error
+		if gap := s.srv.cfg.PacketGap; gap > 0 {
+			for i := 0; i < len(batch) && err == nil; i++ {
+				if i > 0 {
+					time.Sleep(gap)
+				}
+				err = writeFrames(nc, batch[i:i+1], s.srv.cfg.WriteTimeout)
+			}
+		} else {
+			err = writeFrames(nc, batch, s.srv.cfg.WriteTimeout)
+		}
+		n := 0
+		for i := range batch {
+			n += len(batch[i].data)
+			batch[i] = frame{}
+		}
+		s.srv.metrics.bytesOut.Add(float64(n))
+		s.mu.Lock()
+		if s.spare == nil && cap(batch) <= 1024 {
+			s.spare = batch[:0]
+		}
+		s.mu.Unlock()
+		if err != nil {
+			s.close(ReasonTransportError, closeNow)
+			nc.Close()
+			s.mu.Lock()
+			s.writing = false
+			s.mu.Unlock()
+			return
+		}
+	}
+}
+
+// writeFrames writes server-to-client WebSocket frames (unmasked, final)
+// through a pooled buffer, with one flush and one deadline for the batch.
+func writeFrames(nc net.Conn, frames []frame, timeout time.Duration) error {
+	bw := writeBufs.Get().(*bufio.Writer)
+	bw.Reset(nc)
+	defer func() {
+		bw.Reset(nil)
+		writeBufs.Put(bw)
+	}()
+	nc.SetWriteDeadline(time.Now().Add(timeout))
+	var hdr [10]byte
+	for _, f := range frames {
+		h := appendFrameHeader(hdr[:0], f.op, len(f.data))
+		bw.Write(h)
+		bw.Write(f.data)
+	}
+	return bw.Flush()
+}
+
+func appendFrameHeader(dst []byte, op uint8, n int) []byte {
+	dst = append(dst, 0x80|op)
+	switch {
+	case n < 126:
+		return append(dst, byte(n))
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16(append(dst, 126), uint16(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(dst, 127), uint64(n))
+	}
+}
