@@ -15,10 +15,10 @@ import (
 type deadlineKind uint8
 
 const (
-	dueNone deadlineKind = iota
-	duePing              // time to send a ping
-	duePong              // a ping is unanswered: the pong is due
-	dueConnect           // no namespace joined yet
+	dueNone    deadlineKind = iota
+	duePing                 // time to send a ping
+	duePong                 // a ping is unanswered: the pong is due
+	dueConnect              // no namespace joined yet
 	numKinds
 )
 

@@ -28,7 +28,7 @@ var readBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 func (srv *Server) upgrader() *websocket.Upgrader {
 	return &websocket.Upgrader{
 		ReadBufferSize:  1024,
-		WriteBufferSize: 256, // only gorilla's own control writes use it
+		WriteBufferSize: 256,                                      // only gorilla's own control writes use it
 		CheckOrigin:     func(*http.Request) bool { return true }, // checked before
 	}
 }
