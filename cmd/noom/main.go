@@ -1,3 +1,255 @@
+// Command noom runs everything a team needs for browser video calls in one
+// process: the web app, the Socket.IO signaling hub with the Noom call
+// protocol, STUN/TURN, health checks and Prometheus metrics.
+//
+//	go run ./cmd/noom            # http://localhost:3000, STUN/TURN on :3478
+//	go run ./cmd/noom --help     # every flag, each also an NOOM_* variable
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/noomrtc/noom/signaling"
+	"github.com/noomrtc/noom/signaling/call"
+	"github.com/noomrtc/noom/stunturn"
+	"github.com/noomrtc/noom/web"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "noom:", err)
+		os.Exit(1)
+	}
+}
+
+// ready reports the addresses a running noom listens on, for tests.
+type ready struct {
+	HTTP, Metrics string
+	TURN          stunturn.Addrs
+}
+
+// run starts noom and serves until ctx is done, then shuts down in order:
+// readiness off, hub (clients told), HTTP, call service, TURN. onReady,
+// if set, is called once every listener is up.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, onReady func(ready)) error {
+	o, err := parseOptions(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(o, stderr)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	var turn *stunturn.Server
+	if o.TURN {
+		if turn, err = startTURN(o, reg, log); err != nil {
+			return fmt.Errorf("stun/turn: %w", err)
+		}
+		defer turn.Close()
+	}
+
+	hub, err := signaling.New(signaling.Config{
+		AllowedOrigins: o.AllowedOrigins,
+		Logger:         log.With("component", "signaling"),
+	}, reg)
+	if err != nil {
+		return fmt.Errorf("signaling: %w", err)
+	}
+	var ice call.ICEProvider
+	if turn != nil {
+		ice = iceAdapter{turn: turn, publicHost: o.PublicHost}
+	}
+	calls, err := call.New(call.Config{MaxRoomSize: o.MaxRoomSize, Logger: log.With("component", "call")}, hub.Of("/"), ice, reg)
+	if err != nil {
+		return fmt.Errorf("call: %w", err)
+	}
+	defer calls.Close()
+	app, err := web.New(web.Config{MaxRoomSize: o.MaxRoomSize, Logger: log.With("component", "web")})
+	if err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
+
+	var isReady atomic.Bool
+	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, EnableOpenMetrics: true})
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", hub)
+	mux.Handle("/socket.io/socket.io.js", app)
+	mux.Handle("/", app)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !isReady.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	if o.MetricsAddr == "" {
+		mux.Handle("GET /metrics", metricsHandler)
+	}
+
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 2)
+	go func() { errc <- httpSrv.Serve(ln) }()
+
+	rd := ready{HTTP: ln.Addr().String(), Metrics: ln.Addr().String()}
+	var metricsSrv *http.Server
+	if o.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", o.MetricsAddr)
+		if err != nil {
+			httpSrv.Close()
+			return err
+		}
+		mmux := http.NewServeMux()
+		mmux.Handle("GET /metrics", metricsHandler)
+		metricsSrv = &http.Server{Handler: mmux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- metricsSrv.Serve(mln) }()
+		rd.Metrics = mln.Addr().String()
+	}
+	if turn != nil {
+		rd.TURN = turn.Addrs()
+	}
+	isReady.Store(true)
+	printBanner(stdout, o, rd)
+	log.Info("noom started", o.describe()...)
+	if onReady != nil {
+		onReady(rd)
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err = <-errc:
+		log.Error("server failed", "err", err)
+	}
+	isReady.Store(false)
+	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
+	defer cancel()
+	if e := hub.Shutdown(sctx); e != nil {
+		log.Warn("hub shutdown", "err", e)
+	}
+	if e := httpSrv.Shutdown(sctx); e != nil {
+		log.Warn("http shutdown", "err", e)
+	}
+	if metricsSrv != nil {
+		metricsSrv.Shutdown(sctx)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func newLogger(o *options, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	if o.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, hopts))
+	}
+	return slog.New(slog.NewTextHandler(w, hopts))
+}
+
+func startTURN(o *options, reg prometheus.Registerer, log *slog.Logger) (*stunturn.Server, error) {
+	cfg := stunturn.Config{
+		Addr:          o.TURNAddr,
+		TLSCertFile:   o.TURNTLSCert,
+		TLSKeyFile:    o.TURNTLSKey,
+		TLSAddr:       o.TURNTLSAddr,
+		Realm:         o.TURNRealm,
+		Secret:        []byte(o.TURNSecret),
+		CredentialTTL: o.TURNCredentialTTL,
+		UserQuota:     o.TURNUserQuota,
+		TotalQuota:    o.TURNTotalQuota,
+	}
+	if o.TURNPublicIP != "" {
+		cfg.PublicIP = netip.MustParseAddr(o.TURNPublicIP)
+	}
+	if o.TURNRelayPorts != "" {
+		lo, hi, err := stunturn.ParsePortRange(o.TURNRelayPorts)
+		if err != nil {
+			return nil, fmt.Errorf("--turn-relay-ports: %w", err)
+		}
+		cfg.RelayPortMin, cfg.RelayPortMax = lo, hi
+	}
+	for _, p := range o.TURNAllowPeer {
+		cfg.AllowPeers = append(cfg.AllowPeers, netip.MustParsePrefix(p))
+	}
+	return stunturn.New(cfg, reg, log.With("component", "stunturn"))
+}
+
+// iceAdapter gives the call service ICE servers from the TURN server.
+type iceAdapter struct {
+	turn       *stunturn.Server
+	publicHost string
+}
+
+func (a iceAdapter) ICEServers(host, user string) []call.ICEServer {
+	if a.publicHost != "" {
+		host = a.publicHost
+	}
+	in := a.turn.ICEServers(host, user)
+	out := make([]call.ICEServer, len(in))
+	for i, s := range in {
+		out[i] = call.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential}
+	}
+	return out
+}
+
+func printBanner(w io.Writer, o *options, rd ready) {
+	base := "http://" + displayAddr(rd.HTTP)
+	fmt.Fprintf(w, "Noom is running.\n")
+	fmt.Fprintf(w, "  Web app:      %s/\n", base)
+	fmt.Fprintf(w, "  Socket.IO:    %s/socket.io/\n", base)
+	fmt.Fprintf(w, "  Health:       %s/healthz  %s/readyz\n", base, base)
+	fmt.Fprintf(w, "  Metrics:      http://%s/metrics\n", displayAddr(rd.Metrics))
+	if t := rd.TURN; t.UDP.IsValid() {
+		fmt.Fprintf(w, "  STUN/TURN:    udp+tcp %s (relay address %s)\n", t.UDP, t.Relay)
+		if t.TLS.IsValid() {
+			fmt.Fprintf(w, "  TURN/TLS:     %s\n", t.TLS)
+		}
+	}
+}
+
+// displayAddr turns ":3000" or "[::]:3000" into "localhost:3000".
+func displayAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return a
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return host + ":" + port
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// options are the command line, each flag also settable by the environment
+// variable NOOM_<FLAG_IN_UPPER_SNAKE> (a repeatable flag takes a
+// comma-separated list there). The command line wins over the environment.
+type options struct {
+	Addr            string
+	MetricsAddr     string
+	PublicHost      string
+	LogFormat       string
+	LogLevel        string
+	AllowedOrigins  listFlag
+	MaxRoomSize     int
+	ShutdownTimeout time.Duration
+
+	TURN              bool
+	TURNAddr          string
+	TURNPublicIP      string
+	TURNRelayPorts    string
+	TURNRealm         string
+	TURNSecret        string
+	TURNAllowPeer     listFlag
+	TURNCredentialTTL time.Duration
+	TURNTLSCert       string
+	TURNTLSKey        string
+	TURNTLSAddr       string
+	TURNUserQuota     int
+	TURNTotalQuota    int
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+func envName(flagName string) string {
+	return "NOOM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("noom", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.Addr, "addr", ":3000", "HTTP address: web app, Socket.IO hub, /healthz, /readyz, /metrics")
+	fs.StringVar(&o.MetricsAddr, "metrics-addr", "", "serve /metrics on this address instead of --addr")
+	fs.StringVar(&o.PublicHost, "public-host", "", "host name put in the ICE server URLs given to browsers (default: the host each browser reached)")
+	fs.StringVar(&o.LogFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.Var(&o.AllowedOrigins, "allowed-origin", "browser origin (scheme://host[:port]) allowed to use the hub from another site; repeatable; * for any (default: same origin only)")
+	fs.IntVar(&o.MaxRoomSize, "max-room-size", 8, "people per call room")
+	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
+
+	fs.BoolVar(&o.TURN, "turn", true, "run STUN/TURN in this process")
+	fs.StringVar(&o.TURNAddr, "turn-addr", ":3478", "STUN/TURN address, UDP and TCP")
+	fs.StringVar(&o.TURNPublicIP, "turn-public-ip", "", "IPv4 advertised in relayed addresses, for hosts behind a 1:1 NAT (default: the listening or primary address)")
+	fs.StringVar(&o.TURNRelayPorts, "turn-relay-ports", "49152-65535", "UDP port range of relayed addresses")
+	fs.StringVar(&o.TURNRealm, "turn-realm", "noom", "TURN realm")
+	fs.StringVar(&o.TURNSecret, "turn-secret", "", "TURN REST API shared secret, as coturn's static-auth-secret (default: random for this process)")
+	fs.Var(&o.TURNAllowPeer, "turn-allow-peer", "CIDR of peers TURN may relay to although private (loopback, RFC 1918, ...); repeatable")
+	fs.DurationVar(&o.TURNCredentialTTL, "turn-credential-ttl", 12*time.Hour, "lifetime of TURN credentials given to browsers")
+	fs.StringVar(&o.TURNTLSCert, "turn-tls-cert", "", "PEM certificate for TURN over TLS (turns:)")
+	fs.StringVar(&o.TURNTLSKey, "turn-tls-key", "", "PEM key for TURN over TLS")
+	fs.StringVar(&o.TURNTLSAddr, "turn-tls-addr", "", "TURN over TLS address (default: the --turn-addr host, port 5349)")
+	fs.IntVar(&o.TURNUserQuota, "turn-user-quota", 0, "allocations one user may hold at once (default 64; negative: no limit)")
+	fs.IntVar(&o.TURNTotalQuota, "turn-total-quota", 0, "allocations the server may hold at once (default 8192; negative: no limit)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: noom [flags]\n\nNoom serves a video-call web app, a Socket.IO signaling hub, STUN/TURN and metrics.\nEvery flag can also be set by the environment: --turn-secret as NOOM_TURN_SECRET.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, o.check()
+}
+
+func (o *options) check() error {
+	if o.LogFormat != "text" && o.LogFormat != "json" {
+		return fmt.Errorf("--log-format must be text or json, not %q", o.LogFormat)
+	}
+	if o.TURNPublicIP != "" {
+		if _, err := netip.ParseAddr(o.TURNPublicIP); err != nil {
+			return fmt.Errorf("--turn-public-ip: %w", err)
+		}
+	}
+	for _, p := range o.TURNAllowPeer {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			return fmt.Errorf("--turn-allow-peer: %w", err)
+		}
+	}
+	if (o.TURNTLSCert == "") != (o.TURNTLSKey == "") {
+		return fmt.Errorf("--turn-tls-cert and --turn-tls-key go together")
+	}
+	return nil
+}
+
+// describe lists the effective configuration, secrets masked.
+func (o *options) describe() []any {
+	secret := "(random for this process)"
+	if o.TURNSecret != "" {
+		secret = "********"
+	}
+	return []any{
+		"addr", o.Addr, "metrics_addr", orDefault(o.MetricsAddr, "(on addr)"), "public_host", orDefault(o.PublicHost, "(per request)"),
+		"allowed_origins", orDefault(o.AllowedOrigins.String(), "(same origin)"), "max_room_size", o.MaxRoomSize,
+		"turn", o.TURN, "turn_addr", o.TURNAddr, "turn_public_ip", orDefault(o.TURNPublicIP, "(auto)"),
+		"turn_relay_ports", o.TURNRelayPorts, "turn_realm", o.TURNRealm, "turn_secret", secret,
+		"turn_allow_peer", orDefault(o.TURNAllowPeer.String(), "(none)"), "turn_credential_ttl", o.TURNCredentialTTL,
+		"turn_tls", o.TURNTLSCert != "",
+	}
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
