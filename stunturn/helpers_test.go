@@ -116,6 +116,31 @@ func newTURNClient(t testing.TB, conn net.PacketConn, server, username, password
 	return tc
 }
 
+// allocate allocates a UDP relay; the test's cleanup deallocates it.
+func (c *turnClient) allocate(t testing.TB) net.PacketConn {
+	t.Helper()
+	relay, err := c.Allocate()
+	if err != nil {
+		t.Fatalf("allocate: %v", err)
+	}
+	r := &onceCloser{PacketConn: relay}
+	t.Cleanup(func() { _ = r.Close() })
+	return r
+}
+
+// onceCloser lets a test close a pion relay early: a second Close would
+// send a second deallocation.
+type onceCloser struct {
+	net.PacketConn
+	once sync.Once
+	err  error
+}
+
+func (c *onceCloser) Close() error {
+	c.once.Do(func() { c.err = c.PacketConn.Close() })
+	return c.err
+}
+
 func (c *turnClient) close() {
 	c.Client.Close()
 	_ = c.conn.Close()

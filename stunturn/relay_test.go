@@ -28,10 +28,7 @@ func TestRelay(t *testing.T) {
 				t.Errorf("mapped address %v, want %v", mapped, local)
 			}
 
-			relay, err := c.Allocate()
-			if err != nil {
-				t.Fatalf("allocate: %v", err)
-			}
+			relay := c.allocate(t)
 			relayAP := netip.MustParseAddrPort(relay.LocalAddr().String())
 			if relayAP.Addr() != srv.Addrs().Relay {
 				t.Errorf("relayed address %v, want IP %v", relayAP, srv.Addrs().Relay)
@@ -113,19 +110,14 @@ func transportOf(network string) transport {
 // through their relayed addresses, with the default peer filter (loopback
 // denied): a server's own relay addresses are always allowed.
 func TestRelayBetweenClients(t *testing.T) {
+	checkLeaks(t)
 	srv, _ := newTestServer(t, Config{})
 	ua, pa, _ := srv.Issuer().Issue("a")
 	ub, pb, _ := srv.Issuer().Issue("b")
 	a := dialTURN(t, srv, "udp", ua, pa)
 	b := dialTURN(t, srv, "tcp", ub, pb)
-	relayA, err := a.Allocate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	relayB, err := b.Allocate()
-	if err != nil {
-		t.Fatal(err)
-	}
+	relayA := a.allocate(t)
+	relayB := b.allocate(t)
 	// B must permit A first; then A's datagrams reach B.
 	if err := b.CreatePermission(relayA.LocalAddr()); err != nil {
 		t.Fatalf("B permits A's relay: %v", err)

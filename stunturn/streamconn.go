@@ -24,7 +24,7 @@ const (
 	magicCookie = 0x2112A442
 )
 
-var errBadFrame = errors.New("stunturn: stream carries neither STUN nor ChannelData")
+var errBadFrame = errors.New("stunturn: stream carries neither STUN nor ChannelData of a sane size")
 
 // streamListener is a TCP or TLS listener as pion sees it. It registers
 // each connection, turns away those over MaxConnections, and survives
@@ -123,7 +123,7 @@ func (c *streamConn) Read(p []byte) (int, error) {
 			c.noteReadError(err)
 			return 0, err
 		}
-		if frame == nil || len(frame) > maxStreamFrame || len(frame) > len(p) {
+		if len(frame) > maxStreamFrame || len(frame) > len(p) {
 			continue // pion would drop it as over its MTU
 		}
 		v := c.s.inspect(frame, c.raw.RemoteAddr(), c.raw.LocalAddr(), c.tr, &c.scratch)
@@ -144,8 +144,8 @@ func (c *streamConn) Read(p []byte) (int, error) {
 }
 
 // nextFrame reads one frame (RFC 8489 §6 header, or RFC 8656 §12.5
-// ChannelData padded to four bytes). It returns nil for a frame too large
-// to buffer, which it skips. The slice is valid until the next read.
+// ChannelData padded to four bytes). A frame over 4 KiB is an error: pion
+// relays nothing that large. The slice is valid until the next read.
 func (c *streamConn) nextFrame() ([]byte, error) {
 	head, err := c.br.Peek(4)
 	if err != nil {
@@ -167,9 +167,9 @@ func (c *streamConn) nextFrame() ([]byte, error) {
 		return nil, errBadFrame
 	}
 	if size > streamBufSize {
-		// Too large for pion anyway: skip it without buffering it.
-		_, err := c.br.Discard(size)
-		return nil, err
+		// Larger than any datagram pion relays, and than any sane STUN
+		// message: not a TURN client.
+		return nil, errBadFrame
 	}
 	frame, err := c.br.Peek(size)
 	if err != nil {
