@@ -27,7 +27,7 @@ var readBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (srv *Server) upgrader() *websocket.Upgrader {
 	return &websocket.Upgrader{
-		ReadBufferSize:  1024,
+		ReadBufferSize:  512,
 		WriteBufferSize: 256,                                      // only gorilla's own control writes use it
 		CheckOrigin:     func(*http.Request) bool { return true }, // checked before
 	}
@@ -73,7 +73,7 @@ func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sid, i
 			return
 		}
 		srv.metrics.upgrades.WithLabelValues("ok").Inc()
-		s.readLoop(conn)
+		srv.goRead(s, conn)
 		return
 	}
 	if !srv.admit(ip) {
@@ -89,7 +89,19 @@ func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sid, i
 	s.ws = conn
 	srv.setupConn(s, conn)
 	s.send(frame{data: srv.openPacket(s.sid, nil), op: opText}, false)
-	s.readLoop(conn)
+	srv.goRead(s, conn)
+}
+
+// goRead runs the read loop in a goroutine of its own and lets the HTTP
+// handler return: net/http then frees the request, the response and its
+// buffers, which it would otherwise keep for the connection's whole life
+// (about 12 KB per connection).
+func (srv *Server) goRead(s *session, conn *websocket.Conn) {
+	srv.conns.Add(1)
+	go func() {
+		defer srv.conns.Done()
+		s.readLoop(conn)
+	}()
 }
 
 func (srv *Server) setupConn(s *session, conn *websocket.Conn) {

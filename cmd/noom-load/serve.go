@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/noomrtc/noom/signaling"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// serve runs the hub under test: a plain signaling.Server with defaults and
+// three handlers — "join" a room, "bcast" to a room, "relay" to a socket id.
+func serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("noom-load serve", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	hub, err := signaling.New(signaling.Config{MaxQueueBytes: 16 << 20}, prometheus.NewRegistry())
+	if err != nil {
+		return err
+	}
+	nsp := hub.Of("/")
+	nsp.OnConnection(func(s *signaling.Socket) {
+		s.On("join", func(args []any, _ signaling.Ack) {
+			var room string
+			if len(args) == 1 && signaling.Decode(args[0], &room) == nil {
+				s.Join(room)
+				s.Emit("joined", room)
+			}
+		})
+		s.On("bcast", func(args []any, _ signaling.Ack) {
+			var room string
+			if len(args) == 2 && signaling.Decode(args[0], &room) == nil {
+				nsp.To(room).Emit("b", args[1])
+			}
+		})
+		s.On("relay", func(args []any, _ signaling.Ack) {
+			var to string
+			if len(args) == 2 && signaling.Decode(args[0], &to) == nil {
+				nsp.To(to).Emit("r", s.ID(), args[1])
+			}
+		})
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", hub)
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("POST /debug/gc", func(w http.ResponseWriter, r *http.Request) {
+		runtime.GC()
+		debug.FreeOSMemory()
+	})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("listening %s\n", ln.Addr())
+	hs := &http.Server{Handler: mux}
+	go hs.Serve(ln)
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	hub.Shutdown(sctx)
+	return hs.Shutdown(sctx)
+}
