@@ -498,3 +498,5 @@ func checkLeaks(t *testing.T) {
 	opt := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
 }
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
