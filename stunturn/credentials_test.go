@@ -101,4 +101,3 @@ func FuzzParseUsername(f *testing.F) {
 		}
 	})
 }
-

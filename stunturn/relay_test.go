@@ -39,9 +39,11 @@ func TestRelay(t *testing.T) {
 			for i := range rounds {
 				roundTrip(t, relay, peer.addr(), fmt.Appendf(nil, "hello %d", i))
 			}
-			eventually(t, "a channel binding", func() bool {
+			// The echo can overtake the counting of the datagram it answers.
+			eventually(t, "a channel binding and the counts", func() bool {
 				allocs := srv.Allocations()
-				return len(allocs) == 1 && allocs[0].Channels == 1
+				return len(allocs) == 1 && allocs[0].Channels == 1 &&
+					allocs[0].PacketsToPeer >= rounds && allocs[0].PacketsToClient >= rounds
 			})
 
 			allocs := srv.Allocations()
@@ -75,8 +77,8 @@ func TestRelay(t *testing.T) {
 			}
 			wantGauges(t, reg, map[string]float64{
 				`noom_turn_allocations{transport="` + network + `"}`: 1,
-				"noom_turn_permissions": 1,
-				"noom_turn_channels":    1,
+				"noom_turn_permissions":                              1,
+				"noom_turn_channels":                                 1,
 			})
 
 			// Closing the relay conn deallocates (Refresh with lifetime 0).
@@ -86,8 +88,8 @@ func TestRelay(t *testing.T) {
 			eventually(t, "the allocation to end", func() bool { return len(srv.Allocations()) == 0 })
 			wantGauges(t, reg, map[string]float64{
 				`noom_turn_allocations{transport="` + network + `"}`: 0,
-				"noom_turn_permissions": 0,
-				"noom_turn_channels":    0,
+				"noom_turn_permissions":                              0,
+				"noom_turn_channels":                                 0,
 			})
 			if n := testutil.CollectAndCount(reg, "noom_turn_allocation_lifetime_seconds"); n != 1 {
 				t.Errorf("lifetime histogram series %d", n)
