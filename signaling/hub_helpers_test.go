@@ -251,20 +251,32 @@ func collectSockets(n *Namespace) *socketsBy {
 		c.mu.Lock()
 		c.m[s.ID()] = s
 		c.mu.Unlock()
-		c.ch <- s
+		select {
+		case c.ch <- s:
+		default: // get finds it in the map
+		}
 	})
 	return c
 }
 
+// get returns the socket with that id, waiting for its connection
+// handler: a client learns its id before the handlers run.
 func (c *socketsBy) get(t testing.TB, id string) *Socket {
 	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.m[id]
-	if s == nil {
-		t.Fatalf("no socket %s", id)
+	timeout := time.After(5 * time.Second)
+	for {
+		c.mu.Lock()
+		s := c.m[id]
+		c.mu.Unlock()
+		if s != nil {
+			return s
+		}
+		select {
+		case <-c.ch:
+		case <-timeout:
+			t.Fatalf("no socket %s", id)
+		}
 	}
-	return s
 }
 
 // rawPoll is a bare HTTP long-polling client speaking Engine.IO by hand.
