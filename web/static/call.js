@@ -23,6 +23,7 @@
   var C = root.NoomCommon;
   var cfg = C.config();
   var params = new URLSearchParams(root.location.search);
+  var debug = params.get("debug") === "1";
   var relay = params.get("relay") === "1" || params.get("relay") === "true" || params.get("ice") === "relay";
 
   function q(testid) {
@@ -162,7 +163,9 @@
     return c;
   }
 
-  function addPeer(id, name) {
+  // addPeer starts the connection to a participant. The initiator (the one
+  // who joined last) makes the first offer.
+  function addPeer(id, name, initiator) {
     if (!id || id === state.selfId) return null;
     var existing = state.peers.get(id);
     if (existing) {
@@ -180,6 +183,7 @@
       name: name,
       // Perfect negotiation: exactly one side of each pair is polite.
       polite: state.selfId < id,
+      initiator: !!initiator,
       rtcConfig: rtcConfig(),
       stream: media.stream,
       send: function (data) {
@@ -193,6 +197,7 @@
         if (p && p.catch) p.catch(function () {});
       },
       onState: function (s) { setTileState(tile, s); },
+      debug: debug,
       log: function (msg) { if (root.console) console.debug("[noom]", msg); }
     });
     setTileState(tile, "new");
@@ -287,7 +292,7 @@
       (ack.peers || []).forEach(function (p) {
         if (p && p.id) {
           state.names.set(p.id, p.name);
-          addPeer(p.id, p.name);
+          addPeer(p.id, p.name, true);
         }
       });
       var pending = state.pending;
@@ -373,6 +378,15 @@
 
   var socket = C.connect(cfg);
 
+  if (socket && debug) {
+    socket.onAny(function (ev, payload) {
+      console.debug("[noom] <- " + ev + " " + JSON.stringify(payload).slice(0, 160));
+    });
+    socket.onAnyOutgoing(function (ev, payload) {
+      console.debug("[noom] -> " + ev + " " + JSON.stringify(payload).slice(0, 160));
+    });
+  }
+
   if (socket) {
     socket.on("connect", function () {
       if (state.wantJoined) {
@@ -398,7 +412,10 @@
       state.names.set(p.id, p.name);
       var isNew = !state.peers.has(p.id);
       addPeer(p.id, p.name);
-      if (isNew) appendSystem((p.name || "Someone") + " joined.");
+      if (isNew) {
+        appendSystem((p.name || "Someone") + " joined.");
+        status("");
+      }
     }));
     socket.on("peer-left", function (p) {
       if (!p || !p.id) return;
@@ -477,6 +494,8 @@
         joined: state.phase === "joined",
         selfId: state.selfId,
         signaling: socket ? (socket.connected ? "connected" : "disconnected") : "unavailable",
+        socketId: socket && socket.id || "",
+        transport: socket && socket.io.engine && socket.io.engine.transport ? socket.io.engine.transport.name : "",
         relay: relay,
         local: {
           audio: !!media.track("audio"),

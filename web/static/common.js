@@ -118,8 +118,24 @@
     });
     setStatus("connecting");
     socket.on("connect", function () { setStatus("online"); });
+    // A server that shuts down (a restart, a deploy) disconnects us with
+    // "io server disconnect", after which Socket.IO clients do not retry on
+    // their own. The call protocol has no kick, so come back after a short
+    // random delay (spreading the reconnect storm), growing while it repeats.
+    var kicks = 0;
+    var kickTimer = null;
+    socket.on("connect", function () {
+      setTimeout(function () { if (socket.connected) kicks = 0; }, 30000);
+    });
     socket.on("disconnect", function (reason) {
       setStatus(reason === "io client disconnect" ? "offline" : "connecting");
+      if (reason === "io server disconnect" && !kickTimer) {
+        var delay = Math.min(30000, 1000 * Math.pow(2, kicks++)) * (0.5 + Math.random());
+        kickTimer = setTimeout(function () {
+          kickTimer = null;
+          if (!socket.connected) socket.connect();
+        }, delay);
+      }
     });
     socket.on("connect_error", function () { setStatus("offline"); });
     socket.io.on("reconnect_attempt", function () {

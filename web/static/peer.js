@@ -1,9 +1,16 @@
 /*
- * One RTCPeerConnection to one remote participant, negotiated with the
- * "perfect negotiation" pattern: both sides may offer at any time; on glare
- * the polite side (the one whose id sorts lower) rolls back and answers, the
- * impolite side ignores the colliding offer. ICE restarts on failure, with
- * fresh iceServers. Exposes window.NoomPeer.
+ * One RTCPeerConnection to one remote participant.
+ *
+ * The first negotiation has one offerer: the newcomer (initiator), which adds
+ * its tracks at once. The other side adds its tracks only after it applied
+ * that first offer, so its tracks ride on the offered transceivers and it
+ * never offers at the same time. (Glare on the very first offer loses ICE
+ * candidates in Chrome after the rollback, which leaves the pair at "new".)
+ * Every later negotiation (ICE restart, a device added mid-call) uses the
+ * "perfect negotiation" pattern: on glare the polite side (the one whose id
+ * sorts lower) rolls back and answers, the impolite side ignores the
+ * colliding offer. ICE restarts on failure, with fresh iceServers.
+ * Exposes window.NoomPeer.
  *
  * Signal payloads (the data of the "signal" event):
  *   {type: "offer"|"answer", sdp}
@@ -14,7 +21,7 @@
 
   var MAX_RESTARTS = 6;
 
-  // opts: id, name, polite, rtcConfig, stream (local MediaStream),
+  // opts: id, name, polite, initiator, rtcConfig, stream (local MediaStream),
   // send(data) -> Promise, iceServers() -> Promise<RTCIceServer[]>,
   // onTrack(MediaStream), onState(state), log(msg)
   function Peer(opts) {
@@ -28,6 +35,7 @@
     this.onTrack = opts.onTrack || function () {};
     this.onState = opts.onState || function () {};
     this.log = opts.log || function () {};
+    this.debug = !!opts.debug;
 
     this.makingOffer = false;
     this.ignoreOffer = false;
@@ -65,10 +73,38 @@
       if (pc.connectionState === undefined) self.stateChanged();
     };
 
-    if (opts.stream) {
-      opts.stream.getTracks().forEach(function (t) { pc.addTrack(t, opts.stream); });
+    this.pendingStream = null;
+    if (opts.initiator) {
+      this.addLocal(opts.stream);
+    } else {
+      this.pendingStream = opts.stream || new MediaStream();
     }
   }
+
+  // addLocal adds the local tracks; a kind without a local track still gets a
+  // receive-only transceiver so the other side can send it.
+  Peer.prototype.addLocal = function (stream) {
+    var pc = this.pc;
+    var kinds = { audio: false, video: false };
+    if (stream) {
+      stream.getTracks().forEach(function (t) {
+        pc.addTrack(t, stream);
+        kinds[t.kind] = true;
+      });
+    }
+    if (!this.pendingStream) {
+      Object.keys(kinds).forEach(function (k) {
+        if (!kinds[k]) pc.addTransceiver(k, { direction: "recvonly" });
+      });
+    }
+  };
+
+  Peer.prototype.trace = function (what) {
+    if (!this.debug) return;
+    var pc = this.pc;
+    this.log(what + " peer=" + this.id + " polite=" + this.polite + " signaling=" + pc.signalingState +
+      " ice=" + pc.iceConnectionState + " conn=" + pc.connectionState + " makingOffer=" + this.makingOffer);
+  };
 
   Peer.prototype.state = function () {
     var pc = this.pc;
@@ -79,6 +115,7 @@
   Peer.prototype.send = function (data) {
     if (this.closed) return;
     var self = this;
+    this.trace("send " + data.type);
     Promise.resolve(this.sendSignal(data)).catch(function (err) {
       self.log("signal to " + self.id + " failed: " + (err && err.message));
     });
@@ -114,16 +151,26 @@
     var self = this;
     var pc = this.pc;
     if (this.closed || !data || typeof data.type !== "string") return Promise.resolve();
+    this.trace("recv " + data.type);
     if (data.type === "offer" || data.type === "answer") {
       var readyForOffer = !this.makingOffer &&
         (pc.signalingState === "stable" || this.settingRemoteAnswer);
       var collision = data.type === "offer" && !readyForOffer;
       this.ignoreOffer = !this.polite && collision;
-      if (this.ignoreOffer) return Promise.resolve();
+      if (this.ignoreOffer) {
+        this.trace("ignored colliding offer");
+        return Promise.resolve();
+      }
       this.settingRemoteAnswer = data.type === "answer";
       return pc.setRemoteDescription({ type: data.type, sdp: data.sdp }).then(function () {
         self.settingRemoteAnswer = false;
         if (data.type !== "offer") return null;
+        if (self.pendingStream) {
+          // First offer applied: our tracks reuse its transceivers.
+          var stream = self.pendingStream;
+          self.pendingStream = null;
+          stream.getTracks().forEach(function (t) { pc.addTrack(t, stream); });
+        }
         return pc.setLocalDescription().then(function () {
           var d = pc.localDescription;
           self.send({ type: d.type, sdp: d.sdp });
@@ -144,7 +191,8 @@
   // replaceTrack puts a new local track on the matching sender without
   // renegotiating, or adds it (which renegotiates) when there was none.
   Peer.prototype.replaceTrack = function (kind, track, stream) {
-    if (this.closed) return Promise.resolve();
+    // Before the first offer the tracks are taken from the stream later.
+    if (this.closed || this.pendingStream) return Promise.resolve();
     var sender = this.pc.getSenders().filter(function (s) {
       return s.track ? s.track.kind === kind : false;
     })[0];
