@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -65,13 +66,18 @@ type RoomInfo struct {
 }
 
 // MemoryAdapter is the in-memory Adapter of one node.
+//
+// A socket's private room (named by its id) is implicit: sids has a key for
+// every socket, and rooms holds only public rooms, so an idle socket costs
+// one map entry rather than two maps. Snapshots show private rooms as
+// Socket.IO's adapter.rooms does.
 type MemoryAdapter struct {
 	nsp *Namespace
 
 	mu sync.RWMutex
 	// mu guards the following fields.
-	rooms map[string]map[string]struct{} // room → sids
-	sids  map[string]map[string]struct{} // sid → rooms
+	rooms map[string]map[string]struct{} // public room → sids
+	sids  map[string]map[string]struct{} // sid → public rooms (nil when none)
 }
 
 // NewMemoryAdapter makes the in-memory adapter of nsp.
@@ -86,21 +92,26 @@ func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
 // AddAll implements Adapter.
 func (a *MemoryAdapter) AddAll(sid string, rooms []string) error {
 	a.mu.Lock()
-	mine := a.sids[sid]
-	if mine == nil {
-		mine = make(map[string]struct{}, 2)
-	}
-	added := make([]string, 0, len(rooms))
+	mine, known := a.sids[sid]
+	var added []string
 	for _, r := range rooms {
+		if r == sid {
+			continue
+		}
 		if _, ok := mine[r]; !ok && !slices.Contains(added, r) {
 			added = append(added, r)
 		}
 	}
-	if len(mine)+len(added) > a.nsp.srv.cfg.MaxRoomsPerSocket {
+	if 1+len(mine)+len(added) > a.nsp.srv.cfg.MaxRoomsPerSocket {
 		a.mu.Unlock()
 		return ErrTooManyRooms
 	}
-	a.sids[sid] = mine
+	if len(added) > 0 && mine == nil {
+		mine = make(map[string]struct{}, len(added))
+	}
+	if !known || len(added) > 0 {
+		a.sids[sid] = mine
+	}
 	for _, r := range added {
 		mine[r] = struct{}{}
 		members := a.rooms[r]
@@ -112,19 +123,17 @@ func (a *MemoryAdapter) AddAll(sid string, rooms []string) error {
 	}
 	a.mu.Unlock()
 	for _, r := range added {
-		if r != sid {
-			a.nsp.srv.notifyRoom(true, RoomEvent{Namespace: a.nsp.name, Room: r, SID: sid, Time: time.Now()})
-		}
+		a.nsp.srv.notifyRoom(true, RoomEvent{Namespace: a.nsp.name, Room: r, SID: sid, Time: time.Now()})
 	}
 	return nil
 }
 
-// Del implements Adapter.
+// Del implements Adapter. A socket cannot leave its private room.
 func (a *MemoryAdapter) Del(sid, room string) {
 	a.mu.Lock()
 	ok := a.delLocked(sid, room)
 	a.mu.Unlock()
-	if ok && room != sid {
+	if ok {
 		a.nsp.srv.notifyRoom(false, RoomEvent{Namespace: a.nsp.name, Room: room, SID: sid, Time: time.Now()})
 	}
 }
@@ -149,10 +158,10 @@ func (a *MemoryAdapter) DelAll(sid string) {
 	a.mu.Lock()
 	var left []string
 	for r := range a.sids[sid] {
+		left = append(left, r)
+	}
+	for _, r := range left {
 		a.delLocked(sid, r)
-		if r != sid {
-			left = append(left, r)
-		}
 	}
 	delete(a.sids, sid)
 	a.mu.Unlock()
@@ -162,16 +171,23 @@ func (a *MemoryAdapter) DelAll(sid string) {
 	}
 }
 
+// inLocked reports whether sid is in room, private rooms included.
+func (a *MemoryAdapter) inLocked(sid, room string) bool {
+	if sid == room {
+		_, ok := a.sids[sid]
+		return ok
+	}
+	_, ok := a.rooms[room][sid]
+	return ok
+}
+
 var sidSlices = sync.Pool{New: func() any { s := make([]string, 0, 64); return &s }}
 
 // selectLocked appends the ids of the selected sockets to dst.
 func (a *MemoryAdapter) selectLocked(dst []string, opts BroadcastOptions) []string {
 	excluded := func(sid string) bool {
 		for _, e := range opts.Except {
-			if e == sid {
-				return true
-			}
-			if _, ok := a.rooms[e][sid]; ok {
+			if a.inLocked(sid, e) {
 				return true
 			}
 		}
@@ -185,19 +201,23 @@ func (a *MemoryAdapter) selectLocked(dst []string, opts BroadcastOptions) []stri
 		}
 		return dst
 	}
+	seen := func(sid string, before []string) bool {
+		for _, prev := range before {
+			if a.inLocked(sid, prev) {
+				return true
+			}
+		}
+		return false
+	}
 	for i, r := range opts.Rooms {
+		if _, private := a.sids[r]; private {
+			if !excluded(r) && !seen(r, opts.Rooms[:i]) {
+				dst = append(dst, r)
+			}
+			continue
+		}
 		for sid := range a.rooms[r] {
-			if excluded(sid) {
-				continue
-			}
-			dup := false
-			for _, prev := range opts.Rooms[:i] {
-				if _, ok := a.rooms[prev][sid]; ok {
-					dup = true
-					break
-				}
-			}
-			if !dup {
+			if !excluded(sid) && !seen(sid, opts.Rooms[:i]) {
 				dst = append(dst, sid)
 			}
 		}
@@ -280,64 +300,68 @@ func (a *MemoryAdapter) BroadcastWithAck(p *Packet, opts BroadcastOptions, clien
 func (a *MemoryAdapter) SocketRooms(sid string) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	out := make([]string, 0, len(a.sids[sid]))
-	for r := range a.sids[sid] {
+	mine, ok := a.sids[sid]
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, 1+len(mine))
+	out = append(out, sid)
+	for r := range mine {
 		out = append(out, r)
 	}
 	slices.Sort(out)
 	return out
 }
 
-func snapshot(m map[string]map[string]struct{}) map[string][]string {
-	out := make(map[string][]string, len(m))
-	for k, set := range m {
-		l := make([]string, 0, len(set))
-		for v := range set {
-			l = append(l, v)
-		}
-		slices.Sort(l)
-		out[k] = l
+func sortedKeys(set map[string]struct{}, extra ...string) []string {
+	l := make([]string, 0, len(set)+len(extra))
+	l = append(l, extra...)
+	for v := range set {
+		l = append(l, v)
+	}
+	slices.Sort(l)
+	return l
+}
+
+// Rooms implements Adapter: every room, private ones included, as
+// Socket.IO's adapter.rooms.
+func (a *MemoryAdapter) Rooms() map[string][]string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make(map[string][]string, len(a.rooms)+len(a.sids))
+	for r, set := range a.rooms {
+		out[r] = sortedKeys(set)
+	}
+	for sid := range a.sids {
+		out[sid] = []string{sid}
 	}
 	return out
 }
 
-// Rooms implements Adapter.
-func (a *MemoryAdapter) Rooms() map[string][]string {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	return snapshot(a.rooms)
-}
-
-// SIDs implements Adapter.
+// SIDs implements Adapter: each socket's rooms, its private room included,
+// as Socket.IO's adapter.sids.
 func (a *MemoryAdapter) SIDs() map[string][]string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	return snapshot(a.sids)
+	out := make(map[string][]string, len(a.sids))
+	for sid, set := range a.sids {
+		out[sid] = sortedKeys(set, sid)
+	}
+	return out
 }
 
 // RoomList lists the rooms, public and private told apart, sorted by name.
 func (a *MemoryAdapter) RoomList() []RoomInfo {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	out := make([]RoomInfo, 0, len(a.rooms))
+	out := make([]RoomInfo, 0, len(a.rooms)+len(a.sids))
 	for name, set := range a.rooms {
-		_, private := a.sids[name]
-		members := make([]string, 0, len(set))
-		for sid := range set {
-			members = append(members, sid)
-		}
-		slices.Sort(members)
-		out = append(out, RoomInfo{Name: name, Members: members, Private: private})
+		out = append(out, RoomInfo{Name: name, Members: sortedKeys(set)})
 	}
-	slices.SortFunc(out, func(x, y RoomInfo) int {
-		if x.Name < y.Name {
-			return -1
-		}
-		if x.Name > y.Name {
-			return 1
-		}
-		return 0
-	})
+	for sid := range a.sids {
+		out = append(out, RoomInfo{Name: sid, Members: []string{sid}, Private: true})
+	}
+	slices.SortFunc(out, func(x, y RoomInfo) int { return strings.Compare(x.Name, y.Name) })
 	return out
 }
 
@@ -345,13 +369,7 @@ func (a *MemoryAdapter) RoomList() []RoomInfo {
 func (a *MemoryAdapter) PublicRoomCount() int {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	n := 0
-	for name := range a.rooms {
-		if _, private := a.sids[name]; !private {
-			n++
-		}
-	}
-	return n
+	return len(a.rooms)
 }
 
 // FetchSockets implements Adapter.

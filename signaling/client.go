@@ -43,7 +43,7 @@ func newClient(s *session, r *http.Request) *client {
 		sess: s,
 		srv:  s.srv,
 		base: Handshake{
-			Headers:    r.Header.Clone(),
+			Headers:    r.Header, // net/http does not reuse it once the handler returns
 			Query:      r.URL.Query(),
 			RemoteAddr: r.RemoteAddr,
 			Host:       r.Host,
@@ -203,7 +203,10 @@ func (c *client) disconnectAll(reason string) {
 	}
 	c.mu.Unlock()
 	for _, s := range all {
-		s.close(reason, reason == ReasonServerShuttingDown)
+		// No DISCONNECT packet, even on Shutdown: socket.io-client does not
+		// reconnect after one ("io server disconnect"). The reference server
+		// too only closes the transport, and its clients come back.
+		s.close(reason, false)
 	}
 }
 

@@ -20,6 +20,11 @@ type Ack func(args ...any)
 // nested; see Decode.
 type EventHandler func(args []any, ack Ack)
 
+type namedHandler struct {
+	event string
+	fn    EventHandler
+}
+
 // AnyHandler sees every incoming event before its own handlers.
 type AnyHandler func(event string, args []any)
 
@@ -42,7 +47,7 @@ type Socket struct {
 
 	mu sync.Mutex
 	// mu guards the following fields.
-	handlers      map[string][]EventHandler
+	handlers      []namedHandler // few per socket: a slice is smaller than a map
 	anyIn         []AnyHandler
 	middlewares   []PacketMiddleware
 	disconnecting []func(reason string)
@@ -54,11 +59,10 @@ type Socket struct {
 
 func newSocket(nsp *Namespace, c *client, hs Handshake) *Socket {
 	return &Socket{
-		id:       newID(),
-		nsp:      nsp,
-		client:   c,
-		hs:       hs,
-		handlers: make(map[string][]EventHandler),
+		id:     newID(),
+		nsp:    nsp,
+		client: c,
+		hs:     hs,
 	}
 }
 
@@ -103,7 +107,7 @@ func (s *Socket) Connected() bool {
 // On registers a handler for an event.
 func (s *Socket) On(event string, h EventHandler) {
 	s.mu.Lock()
-	s.handlers[event] = append(s.handlers[event], h)
+	s.handlers = append(s.handlers, namedHandler{event, h})
 	s.mu.Unlock()
 }
 
@@ -349,7 +353,7 @@ func (s *Socket) onEvent(pkt socketio.Packet, atts [][]byte) error {
 		ack = s.ackFunc(pkt.ID)
 	}
 	s.mu.Lock()
-	mws, anyIn, hs := s.middlewares, s.anyIn, s.handlers[event]
+	mws, anyIn, all := s.middlewares, s.anyIn, s.handlers
 	s.mu.Unlock()
 	for _, m := range mws {
 		if m(event, args) != nil {
@@ -359,8 +363,10 @@ func (s *Socket) onEvent(pkt socketio.Packet, atts [][]byte) error {
 	for _, h := range anyIn {
 		h(event, args)
 	}
-	for _, h := range hs {
-		h(args, ack)
+	for _, h := range all {
+		if h.event == event {
+			h.fn(args, ack)
+		}
 	}
 	return nil
 }

@@ -21,6 +21,10 @@ var errUnexpectedPacket = errors.New("signaling: unexpected packet")
 // connection holds no write buffer.
 var writeBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<10) }}
 
+// controlBufs lends gorilla a write buffer for the rare frames it writes
+// itself, instead of one per connection.
+var controlBufs = &sync.Pool{}
+
 // readBufs pools the buffers messages are read into before being copied out
 // at their exact size.
 var readBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -28,7 +32,7 @@ var readBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 func (srv *Server) upgrader() *websocket.Upgrader {
 	return &websocket.Upgrader{
 		ReadBufferSize:  512,
-		WriteBufferSize: 256,                                      // only gorilla's own control writes use it
+		WriteBufferPool: controlBufs,                              // only gorilla's own control writes use it
 		CheckOrigin:     func(*http.Request) bool { return true }, // checked before
 	}
 }

@@ -108,6 +108,7 @@ func load(ctx context.Context, args []string) error {
 	settled := srv.rss()
 	fmt.Printf("idle memory:     hub RSS %s before, %s with %d connections (%s after GC): %.1f KB per connection (%.1f KB before GC)\n",
 		kb(base), kb(raw), len(conns), kb(settled), float64(settled-base)/float64(len(conns))/1024, float64(raw-base)/float64(len(conns))/1024)
+	fmt.Printf("                 %s\n", srv.mem(len(conns)))
 
 	// Broadcast fan-out.
 	room := conns[1 : 1+o.room]
@@ -274,6 +275,18 @@ func (s *server) rss() int64 {
 		}
 	}
 	return 0
+}
+
+// mem describes the hub's heap and stacks per connection.
+func (s *server) mem(n int) string {
+	resp, err := s.http.Get(s.url + "/debug/mem")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	var heap, stack, sys, g float64
+	fmt.Fscan(resp.Body, &heap, &stack, &sys, &g)
+	return fmt.Sprintf("Go heap in use %.1f KB and stacks %.1f KB per connection; %.0f goroutines", heap/float64(n)/1024, stack/float64(n)/1024, g)
 }
 
 func (s *server) gc() {

@@ -54,7 +54,13 @@ func serve(ctx context.Context, args []string) error {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("POST /debug/gc", func(w http.ResponseWriter, r *http.Request) {
 		runtime.GC()
+		runtime.GC() // a second cycle shrinks the stacks the first found oversized
 		debug.FreeOSMemory()
+	})
+	mux.HandleFunc("GET /debug/mem", func(w http.ResponseWriter, r *http.Request) {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		fmt.Fprintf(w, "%d %d %d %d\n", m.HeapInuse, m.StackInuse, m.Sys, runtime.NumGoroutine())
 	})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
