@@ -1,0 +1,59 @@
+package signaling_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"time"
+
+	"github.com/noomrtc/noom/signaling"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// A chat server: the Go version of Socket.IO's getting-started example.
+func Example() {
+	hub, err := signaling.New(signaling.Config{}, prometheus.NewRegistry())
+	if err != nil {
+		log.Fatal(err)
+	}
+	hub.OnConnection(func(s *signaling.Socket) {
+		s.On("join", func(args []any, ack signaling.Ack) {
+			var room string
+			if len(args) == 0 || signaling.Decode(args[0], &room) != nil {
+				ack(map[string]any{"ok": false})
+				return
+			}
+			if err := s.Join(room); err != nil {
+				ack(map[string]any{"ok": false, "error": err.Error()})
+				return
+			}
+			s.To(room).Emit("joined", s.ID()) // everyone in the room but s
+			ack(map[string]any{"ok": true})
+		})
+		s.On("chat message", func(args []any, _ signaling.Ack) {
+			for _, room := range s.Rooms() {
+				if room != s.ID() {
+					hub.To(room).Emit("chat message", args...) // s included
+				}
+			}
+		})
+		s.OnDisconnecting(func(reason string) {
+			fmt.Println(s.ID(), "leaves", s.Rooms(), "because", reason)
+		})
+	})
+	http.Handle("/socket.io/", hub)
+	// http.ListenAndServe(":3000", nil)
+}
+
+// Forced joins and acks from many clients, as io.socketsJoin and
+// io.timeout(...).emitWithAck in Socket.IO.
+func ExampleBroadcastOperator_EmitWithAck() {
+	hub, _ := signaling.New(signaling.Config{}, prometheus.NewRegistry())
+	defer hub.Shutdown(context.Background())
+
+	hub.In("lobby").SocketsJoin("standup") // everyone in lobby joins standup
+	answers, err := hub.To("standup").Timeout(2*time.Second).EmitWithAck(context.Background(), "ready?")
+	fmt.Println(len(answers), err)
+	// Output: 0 <nil>
+}
