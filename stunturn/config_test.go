@@ -78,7 +78,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Errorf("secret: %d bytes, set %v", len(c.Secret), st.secretSet)
 	}
 	if c.UserQuota != DefaultUserQuota || c.TotalQuota != DefaultTotalQuota || c.MaxPermissions != DefaultMaxPermissions ||
-		c.TCPIdleTimeout != DefaultTCPIdleTimeout || c.MaxConnections != DefaultMaxConnections || c.UDPReadWorkers < 1 {
+		c.TCPIdleTimeout != DefaultTCPIdleTimeout || c.MaxConnections != DefaultMaxConnections || c.UDPReadWorkers != 1 {
 		t.Errorf("limits: %+v", c)
 	}
 	st2, _ := Config{}.withDefaults()

@@ -1,7 +1,6 @@
 package stunturn
 
 import (
-	"runtime"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -18,8 +17,4 @@ func reusePort(_, _ string, rc syscall.RawConn) error {
 		return err
 	}
 	return serr
-}
-
-func defaultUDPReadWorkers() int {
-	return min(max(runtime.GOMAXPROCS(0)*defaultUDPReadWorkersPerCore, 1), maxSupportedUDPReadWorkers)
 }

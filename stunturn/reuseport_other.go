@@ -6,5 +6,3 @@ import "syscall"
 
 // reusePort is not used off Linux: one UDP socket reads the port.
 func reusePort(_, _ string, _ syscall.RawConn) error { return nil }
-
-func defaultUDPReadWorkers() int { return 1 }
