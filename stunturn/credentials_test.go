@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pion/turn/v4"
 )
 
 // TestIssuerCoturnVector checks the password against one computed outside
@@ -100,4 +102,24 @@ func FuzzParseUsername(f *testing.F) {
 			t.Fatalf("%q parsed to %d and %q", s, exp.Unix(), user)
 		}
 	})
+}
+
+// TestPionRESTCompat: credentials minted by pion's
+// GenerateLongTermTURNRESTCredentials are ours, and pion's
+// LongTermTURNRESTAuthHandler derives the same key from ours.
+func TestPionRESTCompat(t *testing.T) {
+	const secret = "shared"
+	i := NewIssuer([]byte(secret), time.Hour)
+	username, password, err := turn.GenerateLongTermTURNRESTCredentials(secret, "alice", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user, err := i.Validate(username, password); err != nil || user != "alice" {
+		t.Fatalf("pion's credential: %q, %v", user, err)
+	}
+	ours, _, _ := i.Issue("bob")
+	key, ok := turn.LongTermTURNRESTAuthHandler(secret, nil)(ours, DefaultRealm, nil)
+	if !ok || string(key) != string(i.longTermKey(ours, DefaultRealm)) {
+		t.Fatal("pion derives another key from our credential")
+	}
 }

@@ -2,14 +2,11 @@ package stunturn
 
 import (
 	"encoding/binary"
-	"errors"
 	"net"
 	"sync"
 
 	"github.com/pion/stun/v3"
 )
-
-var errBadPeer = errors.New("stunturn: bad XOR-PEER-ADDRESS")
 
 // inflight follows the request that pion is handling on one socket or
 // connection, to count it by result. pion handles the messages of a reader

@@ -2,6 +2,7 @@ package stunturn
 
 import (
 	"encoding/binary"
+	"errors"
 	"net"
 	"net/netip"
 
@@ -24,6 +25,8 @@ const (
 	attrReqAddrFam   = stun.AttrRequestedAddressFamily
 	attrReqTransport = stun.AttrRequestedTransport
 )
+
+var errBadPeer = errors.New("stunturn: bad XOR-PEER-ADDRESS")
 
 // verdict is what the gate decided about one message.
 type verdict struct {

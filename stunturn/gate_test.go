@@ -350,3 +350,23 @@ func TestBadFrames(t *testing.T) {
 	_, _ = u.conn.Write([]byte("junk that is not STUN at all"))
 	wantSuccess(t, u.do(mustBuild(t, stun.TransactionID, stun.BindingRequest)))
 }
+
+// TestRelayPortRange: relays take ports from the range; when it is used
+// up, Allocate gets 508 and the failure is counted as capacity.
+func TestRelayPortRange(t *testing.T) {
+	checkLeaks(t)
+	port := uint16(freeUDPPort(t))
+	srv, _ := newTestServer(t, Config{RelayPortMin: port, RelayPortMax: port})
+	u, p, _ := srv.Issuer().Issue("gus")
+	first := newSession(dialRaw(t, "udp", srv.Addrs().UDP.String()), u, p)
+	if got := relayedAddress(t, first.allocate()).Port(); got != port {
+		t.Fatalf("relay port %d, want %d", got, port)
+	}
+	second := newSession(dialRaw(t, "udp", srv.Addrs().UDP.String()), u, p)
+	wantCode(t, second.allocate(), stun.CodeInsufficientCapacity)
+	if got := testutil.ToFloat64(srv.m.allocFailures[allocFailCapacity]); got != 1 {
+		t.Errorf("allocation failures{capacity} = %v, want 1", got)
+	}
+	wantSuccess(t, first.request(stun.MethodRefresh, lifetime(0)))
+	wantSuccess(t, second.allocate())
+}

@@ -261,24 +261,6 @@ func (c *rawClient) do(m *stun.Message) *stun.Message {
 	return nil
 }
 
-// silent sends m and checks that nothing answers it for a while.
-func (c *rawClient) silent(m *stun.Message, wait time.Duration) {
-	c.t.Helper()
-	if _, err := c.conn.Write(m.Raw); err != nil {
-		c.t.Fatal(err)
-	}
-	deadline := time.Now().Add(wait)
-	for {
-		res, err := c.read(deadline)
-		if err != nil {
-			return
-		}
-		if res.TransactionID == m.TransactionID {
-			c.t.Fatalf("unexpected answer %v", res)
-		}
-	}
-}
-
 func (c *rawClient) read(deadline time.Time) (*stun.Message, error) {
 	_ = c.conn.SetReadDeadline(deadline)
 	var raw []byte
