@@ -123,9 +123,9 @@ type settings struct {
 	secretSet  bool // Secret was given (not random)
 }
 
-// withDefaults returns cfg with zero values replaced by their defaults and
-// validates the result.
-func (cfg Config) withDefaults() (settings, error) {
+// validate replaces zero values with their defaults, parses the
+// addresses and checks every field; New runs it first.
+func (cfg Config) validate() (settings, error) {
 	st := settings{Config: cfg}
 	c := &st.Config
 	if c.Addr == "" {

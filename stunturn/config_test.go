@@ -63,7 +63,7 @@ func FuzzParsePortRange(f *testing.F) {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	st, err := Config{}.withDefaults()
+	st, err := Config{}.validate()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,19 +81,19 @@ func TestConfigDefaults(t *testing.T) {
 		c.TCPIdleTimeout != DefaultTCPIdleTimeout || c.MaxConnections != DefaultMaxConnections || c.UDPReadWorkers != 1 {
 		t.Errorf("limits: %+v", c)
 	}
-	st2, _ := Config{}.withDefaults()
+	st2, _ := Config{}.validate()
 	if string(st2.Secret) == string(st.Secret) {
 		t.Error("two random secrets are equal")
 	}
 
-	st, err = Config{Addr: "127.0.0.1:0", TLSCertFile: "c", TLSKeyFile: "k", UserQuota: -1, TotalQuota: -1, MaxConnections: -1}.withDefaults()
+	st, err = Config{Addr: "127.0.0.1:0", TLSCertFile: "c", TLSKeyFile: "k", UserQuota: -1, TotalQuota: -1, MaxConnections: -1}.validate()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !st.tlsEnabled || st.TLSAddr != "127.0.0.1:5349" || st.UserQuota != 0 || st.TotalQuota != 0 || st.MaxConnections != 0 {
 		t.Errorf("TLS default address or unlimited quotas: %+v", st)
 	}
-	st, _ = Config{Addr: "0.0.0.0:3478"}.withDefaults()
+	st, _ = Config{Addr: "0.0.0.0:3478"}.validate()
 	if st.listenHost != "" {
 		t.Errorf("0.0.0.0 listens on %q, want all interfaces", st.listenHost)
 	}

@@ -14,7 +14,7 @@ import (
 
 // fuzzServer is a Server with the gate's state and no sockets.
 func fuzzServer(t testing.TB) *Server {
-	st, err := Config{Addr: "127.0.0.1:3478", Secret: []byte("fuzz")}.withDefaults()
+	st, err := Config{Addr: "127.0.0.1:3478", Secret: []byte("fuzz")}.validate()
 	if err != nil {
 		t.Fatal(err)
 	}

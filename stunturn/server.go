@@ -55,7 +55,7 @@ type Addrs struct {
 // a duplicate included, fails New. log receives the server's and pion's
 // messages (nil: discarded). Close releases everything New started.
 func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Server, error) {
-	st, err := cfg.withDefaults()
+	st, err := cfg.validate()
 	if err != nil {
 		return nil, err
 	}
