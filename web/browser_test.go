@@ -176,3 +176,52 @@ func TestBrowserHomeWithoutHub(t *testing.T) {
 	}
 	t.Logf("screenshots: %s", desktop)
 }
+
+// TestBrowserSwitchCamera switches between Chromium's fake cameras in the
+// lobby: the preview follows and the device list keeps the choice.
+// (fake_device_2 is a Y16 depth camera that WebRTC cannot encode, so tests
+// switch to fake_device_2.)
+func TestBrowserSwitchCamera(t *testing.T) {
+	h := newHandler(t, web.Config{})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	b := browsertest.Start(t, browsertest.Options{Flags: map[string]any{
+		"use-fake-device-for-media-stream": "device-count=3",
+	}})
+	p := b.NewPage()
+	if err := p.Navigate(srv.URL + "/room/devices"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitFor(`window.noom.state().local.videoLabel === "fake_device_0" && document.querySelector('[data-testid="camera-select"]').options.length === 3`, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Eval(`(() => {
+		const sel = document.querySelector('[data-testid="camera-select"]');
+		sel.value = [...sel.options].find(o => o.textContent === "fake_device_2").value;
+		sel.dispatchEvent(new Event("change", {bubbles: true}));
+		return true;
+	})()`, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitFor(`window.noom.state().local.videoLabel === "fake_device_2"`, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitFor(`(() => { const s = document.querySelector('[data-testid="camera-select"]'); return s.options[s.selectedIndex].textContent === "fake_device_2"; })()`, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var tracks int
+	if err := p.Eval(`document.querySelector('[data-testid="local-video"]').srcObject.getVideoTracks().length`, &tracks); err != nil || tracks != 1 {
+		t.Fatalf("preview has %d video tracks, %v", tracks, err)
+	}
+	// Camera off keeps the track but disables it.
+	if err := p.Click(`[data-testid="camera-button"]`); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitFor(`window.noom.state().local.cameraOff && document.querySelector('[data-testid="tile"][data-local="true"]').dataset.video === "false"`, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if errs := cspErrors(p); len(errs) > 0 {
+		t.Errorf("CSP violations or exceptions: %q", errs)
+	}
+}

@@ -37,8 +37,11 @@ func TestExternalHubCall(t *testing.T) {
 	must(t, home.Navigate(base+"/"))
 	must(t, home.WaitFor(`window.noom.state().connected`, 10*time.Second))
 
+	// fake_device_2 is a Y16 depth camera that WebRTC cannot encode; switch to
+	// fake_device_2 (MJPEG).
+	twoCameras := browsertest.Options{Flags: map[string]any{"use-fake-device-for-media-stream": "device-count=3"}}
 	pages := []*browsertest.Page{
-		browsertest.Start(t, browsertest.Options{}).NewPage(),
+		browsertest.Start(t, twoCameras).NewPage(),
 		browsertest.Start(t, browsertest.Options{}).NewPage(),
 	}
 	alice, bob := pages[0], pages[1]
@@ -67,6 +70,24 @@ func TestExternalHubCall(t *testing.T) {
 			t.Errorf("candidate type %q with ?relay=1", peers[0].CandidateType)
 		}
 		must(t, p.WaitFor(`document.querySelectorAll('[data-testid="remote-video"]').length === 1 && document.querySelector('[data-testid="remote-video"]').videoWidth > 0`, 10*time.Second))
+	}
+
+	// Switch Alice's camera mid-call: replaceTrack, no renegotiation; Bob
+	// keeps decoding.
+	var before int
+	must(t, bob.Eval(`window.noom.peers().then(ps => ps[0].framesDecoded)`, &before))
+	must(t, alice.Eval(`(() => {
+		const sel = document.querySelector('[data-testid="camera-select"]');
+		sel.value = [...sel.options].find(o => o.textContent === "fake_device_2").value;
+		sel.dispatchEvent(new Event("change", {bubbles: true}));
+		return true;
+	})()`, nil))
+	must(t, alice.WaitFor(`window.noom.state().local.videoLabel === "fake_device_2"`, 10*time.Second))
+	if err := bob.WaitFor(fmt.Sprintf(`window.noom.peers().then(ps => ps[0].connectionState === "connected" && ps[0].framesDecoded > %d + 20)`, before), 15*time.Second); err != nil {
+		var a, b json.RawMessage
+		_ = alice.Eval(`window.noom.peers()`, &a)
+		_ = bob.Eval(`window.noom.peers()`, &b)
+		t.Fatalf("%v\nalice: %s\nbob: %s", err, a, b)
 	}
 
 	must(t, alice.SetValue(`[data-testid="chat-input"]`, "hello bob"))

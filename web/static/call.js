@@ -8,10 +8,13 @@
  *   ?relay=1 or ?ice=relay  iceTransportPolicy "relay" on every connection
  *   ?name=NAME              prefill the nickname
  *   ?autojoin=1             join as soon as the socket is connected
+ *   ?debug=1                trace signaling and negotiation to the console
  *
  * window.noom (read-only test hook):
- *   state()  -> {page, room, name, phase, joined, selfId, signaling, relay,
- *                local: {audio, video, muted, cameraOff},
+ *   state()  -> {page, room, name, phase, joined, selfId, socketId,
+ *                signaling ("connected"|"disconnected"|"unavailable"),
+ *                transport ("websocket"|"polling"), relay,
+ *                local: {audio, video, muted, cameraOff, videoLabel, audioLabel},
  *                peers: [{id, name, connectionState}]}
  *   peers()  -> Promise<[{id, name, connectionState, iceConnectionState,
  *                signalingState, framesDecoded, candidateType, protocol,
@@ -480,7 +483,15 @@
   setPhase("lobby");
   renderLocal();
 
+  // With ?debug=1 only: raw access for troubleshooting (not a stable API).
+  var debugHook = !debug ? undefined : {
+    peers: function () { return state.peers; },
+    media: function () { return media; },
+    socket: function () { return socket; }
+  };
+
   root.noom = {
+    debug: debugHook,
     state: function () {
       var peers = [];
       state.peers.forEach(function (e, id) {
@@ -501,7 +512,9 @@
           audio: !!media.track("audio"),
           video: !!media.track("video"),
           muted: media.muted,
-          cameraOff: media.cameraOff
+          cameraOff: media.cameraOff,
+          videoLabel: media.track("video") ? media.track("video").label : "",
+          audioLabel: media.track("audio") ? media.track("audio").label : ""
         },
         peers: peers
       };
@@ -521,7 +534,10 @@
             protocol: s.protocol,
             rttMs: s.rttMs,
             bytesSent: s.bytesSent,
-            bytesReceived: s.bytesReceived
+            bytesReceived: s.bytesReceived,
+            sending: e.peer.pc.getSenders().filter(function (x) { return x.track; }).map(function (x) {
+              return x.track.kind + ":" + x.track.label + ":" + x.track.readyState;
+            })
           };
         }));
       });

@@ -133,7 +133,9 @@
   }
 
   // switchDevice swaps the camera or microphone in place; the call replaces
-  // the track on each sender (no renegotiation).
+  // the track on each sender (no renegotiation). The old track is stopped
+  // only after the new one is in place; a device that can't be opened twice
+  // (NotReadableError) is released first and opened again.
   LocalMedia.prototype.switchDevice = function (kind, deviceId) {
     var self = this;
     if (!deviceId || !hasMediaDevices()) return Promise.resolve();
@@ -141,9 +143,12 @@
     if (old && currentDevice(old) === deviceId) return Promise.resolve();
     var c = {};
     c[kind] = Object.assign({}, kind === "video" ? VIDEO : AUDIO, { deviceId: { exact: deviceId } });
-    // Some devices can't be opened twice: release the old one first.
-    if (old) old.stop();
-    return navigator.mediaDevices.getUserMedia(c).then(function (s) {
+    var open = function () { return navigator.mediaDevices.getUserMedia(c); };
+    return open().catch(function (err) {
+      if (!old || err.name !== "NotReadableError") throw err;
+      old.stop();
+      return open();
+    }).then(function (s) {
       var track = kind === "video" ? s.getVideoTracks()[0] : s.getAudioTracks()[0];
       track.enabled = kind === "video" ? !self.cameraOff : !self.muted;
       if (old) self.stream.removeTrack(old);
@@ -151,6 +156,7 @@
       self.attach();
       self.setStatus("");
       return Promise.resolve(self.onTrackChange(kind, track, old)).then(function () {
+        if (old) old.stop();
         self.onChange();
         return self.refreshDevices();
       });

@@ -2,9 +2,34 @@
  * Noom's browser Socket.IO client.
  *
  * Our own small implementation of the public Engine.IO v4 and Socket.IO v5
- * protocols. It exposes the global io(url?, opts?) with the subset of the
- * official client's API that Noom pages use (see web/doc.go and the report in
- * the repository history for the supported surface and the known gaps).
+ * protocols, written from the specs; no third-party code. It defines the
+ * global io(url?, opts?) (also io.connect) with the part of the official
+ * client's API that pages use:
+ *
+ *   Socket   on/once/off/onAny/prependAny/offAny/onAnyOutgoing/offAnyOutgoing,
+ *            emit (trailing function = ack), timeout(ms).emit(..., (err, ...) => {}),
+ *            emitWithAck (Promise), volatile, send, connect/open,
+ *            disconnect/close, id, connected, disconnected, active, io;
+ *            events connect, disconnect(reason, description),
+ *            connect_error(err with .data)
+ *   Manager  (socket.io) open/close, reconnection* setters, events open,
+ *            close, error, ping, reconnect_attempt, reconnect,
+ *            reconnect_error, reconnect_failed
+ *   Options  path ("/socket.io"), transports (["websocket", "polling"]: the
+ *            next one is tried when one fails or hangs while connecting; after
+ *            a WebSocket failure later sessions start with polling and
+ *            upgrade), upgrade (true), auth (object or function(cb)), query,
+ *            reconnection (true), reconnectionAttempts (Infinity),
+ *            reconnectionDelay (1000), reconnectionDelayMax (5000),
+ *            randomizationFactor (0.5), timeout (20000), ackTimeout,
+ *            autoConnect (true), forceNew, multiplex, withCredentials
+ *   Binary   ArrayBuffer and typed arrays, nested anywhere in the arguments
+ *            (placeholders + attachments); received binaries are ArrayBuffers.
+ *            Blob/File are not supported (send an ArrayBuffer).
+ *
+ * Not supported: connection state recovery (socket.recovered is always
+ * false), WebTransport, per-message compression flags (accepted, ignored),
+ * extraHeaders, and the parser/adapter plug-in options.
  *
  * Layers, bottom up:
  *   Emitter        tiny event emitter
@@ -14,6 +39,8 @@
  *   Engine         one Engine.IO session: handshake, heartbeat, fallback, upgrade
  *   Manager        reconnection with backoff, multiplexes namespaces
  *   Socket         one namespace: events, acks, buffering
+ *
+ * web/testdata/sioref checks it against the reference server.
  */
 (function (root) {
   "use strict";
