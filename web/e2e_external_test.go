@@ -90,6 +90,16 @@ func TestExternalHubCall(t *testing.T) {
 		t.Fatalf("%v\nalice: %s\nbob: %s", err, a, b)
 	}
 
+	// An ICE restart (what a failed connection triggers) fetches fresh
+	// iceServers and renegotiates; media keeps flowing.
+	must(t, alice.Eval(`(async () => { for (const [, e] of window.noom.debug.peers()) await e.peer.restartIce(); return true; })()`, nil))
+	must(t, alice.WaitFor(`window.noom.debug.peers().values().next().value.peer.restarts === 1`, 5*time.Second))
+	must(t, bob.Eval(`window.noom.peers().then(ps => ps[0].framesDecoded)`, &before))
+	must(t, bob.WaitFor(fmt.Sprintf(`window.noom.peers().then(ps => ps[0].connectionState === "connected" && ps[0].framesDecoded > %d + 20)`, before), 15*time.Second))
+	if !containsLine(alice.Messages(), `-> ice-servers`) {
+		t.Errorf("ICE restart did not refresh iceServers")
+	}
+
 	must(t, alice.SetValue(`[data-testid="chat-input"]`, "hello bob"))
 	must(t, alice.Click(`[data-testid="chat-send"]`))
 	must(t, bob.WaitFor(`[...document.querySelectorAll('[data-testid="chat-text"]')].some(e => e.textContent === "hello bob")`, 10*time.Second))
@@ -118,4 +128,13 @@ func must(t *testing.T, err error) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+func containsLine(lines []string, sub string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, sub) {
+			return true
+		}
+	}
+	return false
 }

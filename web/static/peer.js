@@ -247,7 +247,7 @@
     this.restarting = true;
     this.restarts++;
     this.log("ICE restart " + this.restarts + " with " + this.id);
-    this.onState("restarting");
+    if (this.state() !== "connected") this.onState("restarting");
     return Promise.resolve(this.fetchIceServers ? this.fetchIceServers() : null).catch(function () {
       return null;
     }).then(function (servers) {
