@@ -69,7 +69,22 @@ func (s *session) servePollGet(w http.ResponseWriter, r *http.Request) {
 	closed, mode := s.state != stateOpen, s.mode
 	s.polling = false
 	s.mu.Unlock()
+	s.writePoll(w, batch, closed, mode)
+}
 
+// servePollFinal answers the GET that follows a close, from a tombstone.
+func (s *session) servePollFinal(w http.ResponseWriter) {
+	s.mu.Lock()
+	batch := s.queue
+	s.queue, s.queued = nil, 0
+	mode := s.mode
+	s.mu.Unlock()
+	s.writePoll(w, batch, true, mode)
+}
+
+// writePoll writes a GET's payload: the queued packets, or else a noop, or
+// else the close packet once the session is closed.
+func (s *session) writePoll(w http.ResponseWriter, batch []frame, closed bool, mode closeMode) {
 	buf := make([]byte, 0, payloadLen(batch)+1)
 	for i, f := range batch {
 		if i > 0 {
@@ -81,15 +96,18 @@ func (s *session) servePollGet(w http.ResponseWriter, r *http.Request) {
 			buf = append(buf, f.data...) // text frames hold their type digit
 		}
 	}
-	if len(buf) == 0 || closed {
-		end := noopFrame
-		if closed && mode != closeByClient {
-			end = closeFrame
-		}
-		if len(buf) > 0 {
-			buf = append(buf, engineio.Separator)
-		}
-		buf = append(buf, end...)
+	switch {
+	case len(buf) == 0 && closed && mode != closeByClient:
+		buf = append(buf, closeFrame...)
+	case len(buf) == 0:
+		buf = append(buf, noopFrame...)
+	case closed && mode != closeByClient:
+		// The close packet goes in the next GET, as the reference server
+		// sends it: socket.io-client acts on a close packet at once but
+		// on the packets before it a tick later, so in one payload a
+		// DISCONNECT would arrive after the transport closed, and the
+		// client would first see "transport close" and try to reconnect.
+		s.srv.addTombstone(s)
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 	w.Write(buf)

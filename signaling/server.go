@@ -32,9 +32,11 @@ type Server struct {
 	// mu guards the following fields.
 	sessions map[string]*session
 	perIP    map[string]int
-	// tombstones holds polling sessions the client closed with no GET in
-	// flight: the GET racing the close gets the noop it would have had.
-	tombstones map[string]time.Time
+	// tombstones holds polling sessions closed with no GET in flight, or
+	// with a close packet still to send: the next GET gets what it would
+	// have had (a noop after the client's close; what was queued, then the
+	// close packet, after the server's graceful close).
+	tombstones map[string]tombstone
 	nsps       map[string]*Namespace
 	dynamic    []dynamicNamespace
 	closing    bool
@@ -59,7 +61,7 @@ func New(cfg Config, reg prometheus.Registerer) (*Server, error) {
 		log:        cfg.Logger,
 		sessions:   make(map[string]*session),
 		perIP:      make(map[string]int),
-		tombstones: make(map[string]time.Time),
+		tombstones: make(map[string]tombstone),
 		nsps:       make(map[string]*Namespace),
 	}
 	m, err := newMetrics(reg, srv)
@@ -134,10 +136,11 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s := srv.lookup(sid)
 	if s == nil {
-		if r.Method == http.MethodGet && srv.takeTombstone(sid) {
-			w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-			w.Write(noopFrame)
-			return
+		if r.Method == http.MethodGet {
+			if s := srv.takeTombstone(sid); s != nil {
+				s.servePollFinal(w)
+				return
+			}
 		}
 		httpError(w, errSessionUnknown)
 		return
@@ -262,10 +265,11 @@ func (srv *Server) originAllowed(origin, host string) bool {
 	return false
 }
 
-// Shutdown stops accepting connections, disconnects every socket (the
-// clients are told, with reason "server shutting down"), and waits until
-// every connection has drained or ctx is done, when it drops what is left.
-// It returns ctx.Err() in the latter case.
+// Shutdown stops accepting connections, disconnects every socket (with
+// reason "server shutting down"; the clients see their transport close, so
+// socket.io-client reconnects, to another node or to this one restarted),
+// and waits until every connection has drained or ctx is done, when it
+// drops what is left. It returns ctx.Err() in the latter case.
 func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.mu.Lock()
 	if srv.closing {
@@ -312,24 +316,34 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 
 const tombstoneTTL = time.Second
 
-func (srv *Server) addTombstone(sid string) {
+type tombstone struct {
+	at time.Time
+	s  *session
+}
+
+func (srv *Server) addTombstone(s *session) {
 	now := time.Now()
 	srv.mu.Lock()
 	for k, t := range srv.tombstones { // few: each lives a second
-		if now.Sub(t) > tombstoneTTL {
+		if now.Sub(t.at) > tombstoneTTL {
 			delete(srv.tombstones, k)
 		}
 	}
 	if len(srv.tombstones) < 10000 {
-		srv.tombstones[sid] = now
+		srv.tombstones[s.sid] = tombstone{at: now, s: s}
 	}
 	srv.mu.Unlock()
 }
 
-func (srv *Server) takeTombstone(sid string) bool {
+// takeTombstone returns the closed session a GET for sid should still be
+// answered from, or nil.
+func (srv *Server) takeTombstone(sid string) *session {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	t, ok := srv.tombstones[sid]
 	delete(srv.tombstones, sid)
-	return ok && time.Since(t) <= tombstoneTTL
+	if !ok || time.Since(t.at) > tombstoneTTL {
+		return nil
+	}
+	return t.s
 }

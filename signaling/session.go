@@ -181,8 +181,7 @@ func (s *session) send(f frame, volatile bool, more ...frame) bool {
 	}
 	if s.queued+cost > s.srv.cfg.MaxQueueBytes {
 		s.mu.Unlock()
-		s.srv.metrics.slowConsumers.Inc()
-		go s.close(ReasonSlowConsumer, closeNow)
+		go s.close(ReasonSlowConsumer, closeNow) // counted there, once
 		return false
 	}
 	s.queue = append(s.queue, f)
@@ -223,6 +222,9 @@ func (s *session) close(reason string, mode closeMode) {
 		return
 	}
 	s.state, s.reason, s.mode = stateClosed, reason, mode
+	if reason == ReasonSlowConsumer {
+		s.srv.metrics.slowConsumers.Inc()
+	}
 	var start, drop *websocket.Conn
 	if s.ws != nil {
 		if mode == closeGraceful {
@@ -233,11 +235,14 @@ func (s *session) close(reason string, mode closeMode) {
 	} else {
 		s.kickLocked()
 	}
-	tombstone := mode == closeByClient && s.transport == transportPolling && !s.polling
+	// With no GET in flight, the next GET still gets the goodbye: what was
+	// queued and the close packet (or a noop if the client closed).
+	tombstone := (mode == closeByClient || mode == closeGraceful) &&
+		s.transport == transportPolling && s.ws == nil && !s.polling
 	s.mu.Unlock()
 	close(s.done)
 	if tombstone {
-		s.srv.addTombstone(s.sid)
+		s.srv.addTombstone(s)
 	}
 	if start != nil {
 		go s.writeLoop(start)

@@ -49,17 +49,18 @@ func TestShutdownDrains(t *testing.T) {
 		t.Errorf("second Shutdown: %v", err)
 	}
 
-	// Everything queued before Shutdown arrives, then the goodbye.
+	// Everything queued before Shutdown arrives, then the connection
+	// closes, with no DISCONNECT packet (after which socket.io-client would
+	// not reconnect).
 	for i := 0; i < n; i++ {
 		want := fmt.Sprintf(`42["m",%d,"%s"]`, i, strings.Repeat("z", 1000))
 		if got, _ := ws.next(); got != want {
 			t.Fatalf("message %d: %.30q", i, got)
 		}
 	}
-	ws.expect("41")
 	ws.expectClosed()
 	idle.expectClosed()
-	if got := recv(t, getDone, "GET"); got != "41\x1e1" && got != "41" {
+	if got := recv(t, getDone, "GET"); got != "1" {
 		t.Errorf("GET in flight got %q", got)
 	}
 	for i := 0; i < 2; i++ {
@@ -116,4 +117,51 @@ func TestShutdownIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.hs.Close()
+}
+
+// TestPollingGoodbye checks what a polling client gets when the server
+// closes its session: the packets queued (DISCONNECT among them) in one
+// GET, and the close packet in the next, as the reference server sends
+// them, whether a GET was in flight or not. socket.io-client acts on a
+// close packet before the packets in front of it in the same payload.
+func TestPollingGoodbye(t *testing.T) {
+	for _, inFlight := range []bool{false, true} {
+		t.Run(fmt.Sprint("GET in flight ", inFlight), func(t *testing.T) {
+			h := newHub(t, Config{})
+			sockets := collectSockets(h.srv.Of("/"))
+			p, _ := h.openPoll(nil)
+			p.post("40")
+			var pending []string
+			connected := p.next(&pending)
+			s := sockets.get(t, strings.TrimSuffix(strings.TrimPrefix(connected, `40{"sid":"`), `"}`))
+
+			var first string
+			if inFlight {
+				got := make(chan string, 1)
+				go func() { _, body := p.do(http.MethodGet, "", nil); got <- body }()
+				sess := h.srv.lookup(p.sid)
+				waitFor(t, 5*time.Second, func() bool { sess.mu.Lock(); defer sess.mu.Unlock(); return sess.polling },
+					func() string { return "no GET in flight" })
+				s.Emit("last")
+				s.Disconnect(true)
+				first = recv(t, got, "GET")
+				if first == `42["last"]` { // woken by the first packet
+					first += "\x1e" + strings.Join(p.get(), "\x1e")
+				}
+			} else {
+				s.Emit("last")
+				s.Disconnect(true)
+				first = strings.Join(p.get(), "\x1e")
+			}
+			if first != "42[\"last\"]\x1e41" {
+				t.Errorf("goodbye %q", first)
+			}
+			if got := p.get(); len(got) != 1 || got[0] != "1" {
+				t.Errorf("then %q, want the close packet", got)
+			}
+			if status, _ := p.do(http.MethodGet, "", nil); status != http.StatusBadRequest {
+				t.Errorf("then %d", status)
+			}
+		})
+	}
 }
