@@ -18,6 +18,7 @@ func TestObserver(t *testing.T) {
 	nsp := h.srv.Of("/")
 	var mu sync.Mutex
 	var log []string
+	disconnected := make(chan string, 2)
 	record := func(format string, a ...any) {
 		// Read the hub back from inside the hook.
 		nsp.Adapter().Rooms()
@@ -38,7 +39,10 @@ func TestObserver(t *testing.T) {
 			}
 			record("connect %s %s %s remote=%t", e.Namespace, e.SID, e.Transport, e.RemoteAddr != "")
 		},
-		Disconnect: func(e SocketEvent) { record("disconnect %s %s %s", e.Namespace, e.SID, e.Reason) },
+		Disconnect: func(e SocketEvent) {
+			record("disconnect %s %s %s", e.Namespace, e.SID, e.Reason)
+			disconnected <- e.SID
+		},
 		Join:       func(e RoomEvent) { record("join %s %s %s", e.Namespace, e.Room, e.SID) },
 		Leave:      func(e RoomEvent) { record("leave %s %s %s", e.Namespace, e.Room, e.SID) },
 		Event: func(e MessageEvent) {
@@ -70,13 +74,20 @@ func TestObserver(t *testing.T) {
 		ca.send(`421["hello",1]`)
 		ca.expect(`431["ok"]`)
 		cb.expect(`42["relay",1]`)
+		// Hooks run after the packet is queued: the client may see the
+		// ack before the hook has run.
+		waitFor(t, 5*time.Second, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(log) > 0 && strings.HasPrefix(log[len(log)-1], `out / ""`)
+		}, func() string { return "no hook for the ack" })
 		sockets.get(t, a).Leave("room")
 		ca.send("41")
-		waitFor(t, 5*time.Second, func() bool { return nsp.Len() == 1 }, func() string { return "A still connected" })
+		recv(t, disconnected, "A's disconnect hook")
 		h.srv.Emit("bye")
 		cb.expect(`42["bye"]`)
 		cb.conn.Close()
-		waitFor(t, 5*time.Second, func() bool { return nsp.Len() == 0 }, func() string { return "still connected" })
+		recv(t, disconnected, "B's disconnect hook")
 	}()
 	select {
 	case <-done:
