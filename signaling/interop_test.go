@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -527,4 +529,135 @@ func TestInteropMaxPayload(t *testing.T) {
 	}
 }
 
-var _ = slices.Equal[[]string]
+// TestCaptureClientFrames records the frames socket.io-client sends
+// (testdata/interop/capture.mjs) against a hub, and stores them as the
+// codecs' test data: testdata/captured/socket.io-client.jsonl, read by the
+// codec tests, and seed corpora of the fuzz targets. Run it when the client
+// changes:
+//
+//	NOOM_CAPTURE=1 go test -run TestCaptureClientFrames ./signaling/
+func TestCaptureClientFrames(t *testing.T) {
+	if os.Getenv("NOOM_CAPTURE") == "" {
+		t.Skip("set NOOM_CAPTURE=1 to capture socket.io-client's frames into testdata")
+	}
+	requireNode(t)
+	h := newHub(t, Config{PingInterval: 100 * time.Millisecond, PingTimeout: 5 * time.Second})
+	h.srv.OnConnection(func(s *Socket) {
+		s.On("echo", func(args []any, ack Ack) { ack(args...) })
+		s.On("ready", func([]any, Ack) {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				s.EmitWithAck(ctx, "ask", 1)
+				s.EmitWithAck(ctx, "askbin", []byte{1, 2})
+				s.Emit("bye")
+			}()
+		})
+	})
+	h.srv.Of("/chat").OnConnection(func(s *Socket) {
+		s.On("chat echo", func(args []any, ack Ack) { ack(args...) })
+	})
+	var version struct{ Version string }
+	b, err := os.ReadFile(filepath.Join(interopDir, "node_modules", "socket.io-client", "package.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(b, &version)
+
+	p := runNode(t, "capture.mjs", h.url())
+	var lines []string
+	lines = append(lines, js(map[string]any{"client": "socket.io-client", "version": version.Version}))
+	var frames []map[string]any
+	for {
+		m := p.next()
+		if m["ev"] == "done" {
+			break
+		}
+		frames = append(frames, m)
+		lines = append(lines, js(m))
+	}
+	p.wait()
+	if err := os.MkdirAll("testdata/captured", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("testdata/captured/socket.io-client.jsonl", []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeSeedCorpora(t, frames)
+}
+
+// writeSeedCorpora writes the captured frames as seed corpus files of the
+// codecs' fuzz targets, replacing earlier captures.
+func writeSeedCorpora(t *testing.T, frames []map[string]any) {
+	corpora := map[string][]string{} // dir → file contents
+	add := func(dir string, values ...any) {
+		var b strings.Builder
+		b.WriteString("go test fuzz v1\n")
+		for _, v := range values {
+			switch v := v.(type) {
+			case []byte:
+				fmt.Fprintf(&b, "[]byte(%q)\n", v)
+			case string:
+				fmt.Fprintf(&b, "string(%q)\n", v)
+			case uint8:
+				fmt.Fprintf(&b, "byte(%q)\n", v)
+			}
+		}
+		if !slices.Contains(corpora[dir], b.String()) {
+			corpora[dir] = append(corpora[dir], b.String())
+		}
+	}
+	sio := func(engineText string) {
+		if !strings.HasPrefix(engineText, "4") {
+			return
+		}
+		pkt := []byte(engineText[1:])
+		add("socketio/testdata/fuzz/FuzzDecode", pkt)
+		if i := strings.IndexAny(string(pkt), "[{\""); i >= 0 {
+			data := pkt[i:]
+			if data[0] == '[' {
+				add("socketio/testdata/fuzz/FuzzSplitArray", data)
+				if pkt[0] == '5' || pkt[0] == '6' {
+					n, _ := strconv.Atoi(string(pkt[1:strings.IndexByte(string(pkt), '-')]))
+					add("socketio/testdata/fuzz/FuzzReconstruct", data, uint8(n))
+				}
+			}
+			for _, s := range regexp.MustCompile(`"(?:[^"\\]|\\.)*"`).FindAllString(string(data), -1) {
+				var v string
+				if json.Unmarshal([]byte(s), &v) == nil && v != "" {
+					add("socketio/testdata/fuzz/FuzzAppendString", v)
+				}
+			}
+		}
+	}
+	for _, f := range frames {
+		switch f["kind"] {
+		case "text":
+			data := f["data"].(string)
+			add("engineio/testdata/fuzz/FuzzDecodeText", []byte(data))
+			sio(data)
+		case "payload":
+			data := f["data"].(string)
+			add("engineio/testdata/fuzz/FuzzDecodePayload", []byte(data))
+			for _, seg := range strings.Split(data, "\x1e") {
+				add("engineio/testdata/fuzz/FuzzDecodeText", []byte(seg))
+				sio(seg)
+			}
+		}
+	}
+	for dir, files := range corpora {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		old, _ := filepath.Glob(filepath.Join(dir, "captured-*"))
+		for _, o := range old {
+			os.Remove(o)
+		}
+		for i, content := range files {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("captured-%03d", i)), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("%s: %d seeds", dir, len(files))
+	}
+}

@@ -43,8 +43,8 @@ func TestObserver(t *testing.T) {
 			record("disconnect %s %s %s", e.Namespace, e.SID, e.Reason)
 			disconnected <- e.SID
 		},
-		Join:       func(e RoomEvent) { record("join %s %s %s", e.Namespace, e.Room, e.SID) },
-		Leave:      func(e RoomEvent) { record("leave %s %s %s", e.Namespace, e.Room, e.SID) },
+		Join:  func(e RoomEvent) { record("join %s %s %s", e.Namespace, e.Room, e.SID) },
+		Leave: func(e RoomEvent) { record("leave %s %s %s", e.Namespace, e.Room, e.SID) },
 		Event: func(e MessageEvent) {
 			record("%s %s %q sid=%s rooms=%v except=%v n=%d bytes=%t", e.Direction, e.Namespace, e.Event, e.SID,
 				e.Rooms, e.Except, e.Recipients, e.Bytes > 0)
