@@ -128,11 +128,17 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 			}
 		}
 	}
+	type sent struct {
+		n  *Namespace
+		id int64
+	}
+	var all []sent
 	for _, n := range b.targets() {
 		p, err := encodeEvent(n.name, n.nextAckID(), event, args)
 		if err != nil {
 			return nil, err
 		}
+		all = append(all, sent{n, p.ID})
 		n.adapter.BroadcastWithAck(p, b.opts,
 			func(count int) { mu.Lock(); expected += count; check(); mu.Unlock() },
 			func(sid string, a []any) {
@@ -151,6 +157,11 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 		defer mu.Unlock()
 		return slices.Clone(got), nil
 	case <-ctx.Done():
+		// Sockets that did not answer forget the ack; ids are per
+		// namespace, so only this broadcast's are removed.
+		for _, x := range all {
+			x.n.forgetAck(x.id)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		err := ctx.Err()
@@ -227,3 +238,18 @@ func (r *RemoteSocket) Leave(rooms ...string) { r.nsp.In(r.ID).SocketsLeave(room
 
 // Disconnect disconnects the socket.
 func (r *RemoteSocket) Disconnect(close bool) { r.nsp.In(r.ID).DisconnectSockets(close) }
+
+// forgetAck removes a pending ack of this node's sockets.
+func (n *Namespace) forgetAck(id int64) {
+	n.mu.RLock()
+	socks := make([]*Socket, 0, len(n.sockets))
+	for _, s := range n.sockets {
+		socks = append(socks, s)
+	}
+	n.mu.RUnlock()
+	for _, s := range socks {
+		s.mu.Lock()
+		delete(s.acks, id)
+		s.mu.Unlock()
+	}
+}

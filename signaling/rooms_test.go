@@ -505,3 +505,42 @@ func TestVolatile(t *testing.T) {
 	}
 	h.waitMetric("noom_signaling_volatile_dropped_total", 1)
 }
+
+// TestUnansweredAcksAreForgotten checks that an ack nobody answers does not
+// stay with the socket once its waiter has given up.
+func TestUnansweredAcksAreForgotten(t *testing.T) {
+	h := newHub(t, Config{})
+	sockets := collectSockets(h.srv.Of("/"))
+	c, id := h.connect("/")
+	_, id2 := h.connect("/")
+	s, s2 := sockets.get(t, id), sockets.get(t, id2)
+	pending := func(s *Socket) int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.acks)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := s.EmitWithAck(ctx, "q"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("EmitWithAck: %v", err)
+	}
+	for i := 0; i < 3; i++ {
+		acks, err := h.srv.Timeout(20*time.Millisecond).EmitWithAck(context.Background(), "q")
+		if !errors.Is(err, ErrAckTimeout) || len(acks) != 0 {
+			t.Errorf("broadcast EmitWithAck: %v, %v", acks, err)
+		}
+	}
+	if n, n2 := pending(s), pending(s2); n != 0 || n2 != 0 {
+		t.Errorf("%d and %d acks still pending", n, n2)
+	}
+	// Late answers find nobody and change nothing.
+	c.expect(`420["q"]`)
+	c.send(`430[]`)
+	c.send(`431[]`)
+	c.send("2")
+	c.expect(`421["q"]`)
+	c.expect(`422["q"]`)
+	c.expect(`423["q"]`)
+	c.expect("3")
+}

@@ -192,13 +192,19 @@ func (s *Socket) write(p *Packet, volatile bool) error {
 // with ErrAckTimeout after timeout, or ErrClosed if the socket disconnects
 // first. cb runs on the socket's reading goroutine or a timer's.
 func (s *Socket) EmitWithAckFunc(timeout time.Duration, cb func(args []any, err error), event string, args ...any) error {
+	_, err := s.emitWithAck(timeout, cb, event, args)
+	return err
+}
+
+// emitWithAck is EmitWithAckFunc, returning the ack id.
+func (s *Socket) emitWithAck(timeout time.Duration, cb func(args []any, err error), event string, args []any) (int64, error) {
 	if reserved[event] {
-		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+		return 0, fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
 	id := s.nsp.nextAckID()
 	p, err := encodeEvent(s.nsp.name, id, event, args)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var once sync.Once
 	var timer *time.Timer
@@ -213,7 +219,7 @@ func (s *Socket) EmitWithAckFunc(timeout time.Duration, cb func(args []any, err 
 	s.mu.Lock()
 	if !s.connected {
 		s.mu.Unlock()
-		return ErrClosed
+		return 0, ErrClosed
 	}
 	if s.acks == nil {
 		s.acks = make(map[int64]func([]any, error))
@@ -235,9 +241,9 @@ func (s *Socket) EmitWithAckFunc(timeout time.Duration, cb func(args []any, err 
 		if timer != nil {
 			timer.Stop()
 		}
-		return err
+		return 0, err
 	}
-	return nil
+	return id, nil
 }
 
 // EmitWithAck sends an event and waits for the client's answer until ctx
@@ -249,13 +255,17 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 		err  error
 	}
 	ch := make(chan result, 1)
-	if err := s.EmitWithAckFunc(0, func(a []any, err error) { ch <- result{a, err} }, event, args...); err != nil {
+	id, err := s.emitWithAck(0, func(a []any, err error) { ch <- result{a, err} }, event, args)
+	if err != nil {
 		return nil, err
 	}
 	select {
 	case r := <-ch:
 		return r.args, r.err
 	case <-ctx.Done():
+		s.mu.Lock()
+		delete(s.acks, id) // a late answer finds nobody waiting
+		s.mu.Unlock()
 		return nil, ctx.Err()
 	}
 }
