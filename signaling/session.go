@@ -235,10 +235,12 @@ func (s *session) close(reason string, mode closeMode) {
 	} else {
 		s.kickLocked()
 	}
-	// With no GET in flight, the next GET still gets the goodbye: what was
-	// queued and the close packet (or a noop if the client closed).
-	tombstone := (mode == closeByClient || mode == closeGraceful) &&
-		s.transport == transportPolling && s.ws == nil && !s.polling
+	// With no GET in flight, the next GET still gets the goodbye: a noop if
+	// the client closed, or what a graceful close left queued (such as a
+	// DISCONNECT), then the close packet. With nothing queued the session
+	// is simply gone (400), as the reference server does after an error.
+	tombstone := s.transport == transportPolling && s.ws == nil && !s.polling &&
+		(mode == closeByClient || (mode == closeGraceful && len(s.queue) > 0))
 	s.mu.Unlock()
 	close(s.done)
 	if tombstone {
