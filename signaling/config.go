@@ -3,6 +3,7 @@ package signaling
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 )
@@ -36,6 +37,11 @@ type Config struct {
 	// MaxConnsPerIP bounds concurrent Engine.IO sessions from one remote IP.
 	// Default 0: no limit. A negative value also means no limit.
 	MaxConnsPerIP int
+	// ClientIP tells the client's IP address for MaxConnsPerIP and logs.
+	// Default: the IP of the connection's remote address. Behind a reverse
+	// proxy, set it to read the proxy's forwarding header, trusting only
+	// what the proxy itself appends.
+	ClientIP func(*http.Request) string
 	// MaxAttachments bounds the binary attachments of one packet. Default 10.
 	MaxAttachments int
 	// MaxNamespaces bounds the namespaces one connection may join. Default 16.
@@ -100,6 +106,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.ClientIP == nil {
+		c.ClientIP = remoteIP
 	}
 }
 

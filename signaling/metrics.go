@@ -107,8 +107,11 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "namespaces",
 			Help: "Namespaces now."}, func() float64 { return float64(len(srv.namespaces())) }),
 	}
-	for _, c := range collectors {
+	for i, c := range collectors {
 		if err := reg.Register(c); err != nil {
+			for _, done := range collectors[:i] { // all or nothing: New may be retried
+				reg.Unregister(done)
+			}
 			return nil, err
 		}
 	}

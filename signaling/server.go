@@ -117,7 +117,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer srv.conns.Done()
 
 	sid := q.Get("sid")
-	ip := remoteIP(r)
+	ip := srv.cfg.ClientIP(r)
 	if transport == "websocket" {
 		if r.Method != http.MethodGet || !websocket.IsWebSocketUpgrade(r) {
 			httpError(w, errBadRequest)

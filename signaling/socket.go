@@ -34,11 +34,16 @@ type PacketMiddleware func(event string, args []any) error
 
 // Socket is one client's connection to one namespace.
 //
-// Handlers registered with On, OnAny, OnDisconnecting and OnDisconnect run
-// on the connection's reading goroutine, one at a time and in the order the
-// client sent; a handler that blocks holds up that client alone. Do not
-// wait for an ack of the same client inside a handler (use EmitWithAckFunc,
-// or a goroutine). Every other method is safe for concurrent use.
+// Handlers registered with On and OnAny run on the connection's reading
+// goroutine, one at a time and in the order the client sent; a handler that
+// blocks holds up that client alone. Do not wait for an ack of the same
+// client inside a handler (use EmitWithAckFunc, or a goroutine).
+// OnDisconnecting and OnDisconnect handlers run once, on the goroutine that
+// ends the socket: the reader when the client leaves or its transport
+// fails, otherwise the caller of Disconnect or Shutdown, or a goroutine of
+// the hub's (ping timeout, slow consumer). They may therefore run while an
+// event handler of the same socket is still running. Every other method is
+// safe for concurrent use.
 type Socket struct {
 	id     string
 	nsp    *Namespace
@@ -225,8 +230,9 @@ func (s *Socket) emitWithAck(timeout time.Duration, cb func(args []any, err erro
 		s.acks = make(map[int64]func([]any, error))
 	}
 	s.acks[id] = done
-	s.mu.Unlock()
 	if timeout > 0 {
+		// Armed under mu: whoever finds done in acks (and may call it, reading
+		// timer) takes mu after this write.
 		timer = time.AfterFunc(timeout, func() {
 			s.mu.Lock()
 			delete(s.acks, id)
@@ -234,6 +240,7 @@ func (s *Socket) emitWithAck(timeout time.Duration, cb func(args []any, err erro
 			done(nil, ErrAckTimeout)
 		})
 	}
+	s.mu.Unlock()
 	if err := s.write(p, false); err != nil {
 		s.mu.Lock()
 		delete(s.acks, id)

@@ -20,6 +20,8 @@ type options struct {
 	LogLevel        string
 	AllowedOrigins  listFlag
 	MaxRoomSize     int
+	MaxConnsPerIP   int
+	TrustedProxies  listFlag
 	ShutdownTimeout time.Duration
 
 	TURN              bool
@@ -65,6 +67,8 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Var(&o.AllowedOrigins, "allowed-origin", "browser origin (scheme://host[:port]) allowed to use the hub from another site; repeatable; * for any (default: same origin only)")
 	fs.IntVar(&o.MaxRoomSize, "max-room-size", 8, "people per call room")
+	fs.IntVar(&o.MaxConnsPerIP, "max-conns-per-ip", 256, "signaling connections one client IP may hold at once (0: no limit)")
+	fs.Var(&o.TrustedProxies, "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For names the client; repeatable")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 
 	fs.BoolVar(&o.TURN, "turn", true, "run STUN/TURN in this process")
@@ -123,6 +127,11 @@ func (o *options) check() error {
 			return fmt.Errorf("--turn-allow-peer: %w", err)
 		}
 	}
+	for _, p := range o.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			return fmt.Errorf("--trusted-proxy: %w", err)
+		}
+	}
 	if (o.TURNTLSCert == "") != (o.TURNTLSKey == "") {
 		return fmt.Errorf("--turn-tls-cert and --turn-tls-key go together")
 	}
@@ -138,6 +147,7 @@ func (o *options) describe() []any {
 	return []any{
 		"addr", o.Addr, "metrics_addr", orDefault(o.MetricsAddr, "(on addr)"), "public_host", orDefault(o.PublicHost, "(per request)"),
 		"allowed_origins", orDefault(o.AllowedOrigins.String(), "(same origin)"), "max_room_size", o.MaxRoomSize,
+		"max_conns_per_ip", o.MaxConnsPerIP, "trusted_proxies", orDefault(o.TrustedProxies.String(), "(none)"),
 		"turn", o.TURN, "turn_addr", o.TURNAddr, "turn_public_ip", orDefault(o.TURNPublicIP, "(auto)"),
 		"turn_relay_ports", o.TURNRelayPorts, "turn_realm", o.TURNRealm, "turn_secret", secret,
 		"turn_allow_peer", orDefault(o.TURNAllowPeer.String(), "(none)"), "turn_credential_ttl", o.TURNCredentialTTL,

@@ -73,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	hub, err := signaling.New(signaling.Config{
 		AllowedOrigins: o.AllowedOrigins,
+		MaxConnsPerIP:  o.MaxConnsPerIP,
+		ClientIP:       clientIP(o.TrustedProxies),
 		Logger:         log.With("component", "signaling"),
 	}, reg)
 	if err != nil {

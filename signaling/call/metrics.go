@@ -53,8 +53,11 @@ func newMetrics(reg prometheus.Registerer, svc *Service) (*metrics, error) {
 			return float64(n)
 		}),
 	}
-	for _, c := range collectors {
+	for i, c := range collectors {
 		if err := reg.Register(c); err != nil {
+			for _, done := range collectors[:i] { // all or nothing: New may be retried
+				reg.Unregister(done)
+			}
 			return nil, err
 		}
 	}
