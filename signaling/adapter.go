@@ -225,8 +225,13 @@ func (a *MemoryAdapter) selectLocked(dst []string, opts BroadcastOptions) []stri
 	return dst
 }
 
-// apply calls fn for each selected local socket, outside the adapter's lock.
-func (a *MemoryAdapter) apply(opts BroadcastOptions, fn func(*Socket)) {
+// inlineRecipients is the largest broadcast whose sender writes to idle
+// clients itself (see session.send): a private message, a call room.
+const inlineRecipients = 8
+
+// apply calls fn for each selected local socket, outside the adapter's
+// lock, with the number of sockets selected.
+func (a *MemoryAdapter) apply(opts BroadcastOptions, fn func(s *Socket, total int)) {
 	buf := sidSlices.Get().(*[]string)
 	a.mu.RLock()
 	ids := a.selectLocked((*buf)[:0], opts)
@@ -243,7 +248,7 @@ func (a *MemoryAdapter) apply(opts BroadcastOptions, fn func(*Socket)) {
 	*buf = ids[:0]
 	sidSlices.Put(buf)
 	for _, s := range socks {
-		fn(s)
+		fn(s, len(socks))
 	}
 }
 
@@ -252,8 +257,8 @@ func (a *MemoryAdapter) apply(opts BroadcastOptions, fn func(*Socket)) {
 func (a *MemoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
 	first, more := p.frames()
 	n := 0
-	a.apply(opts, func(s *Socket) {
-		if s.Connected() && s.client.sess.send(first, opts.Volatile, more...) {
+	a.apply(opts, func(s *Socket, total int) {
+		if s.Connected() && s.client.sess.send(first, opts.Volatile, total <= inlineRecipients, more...) {
 			n++
 		}
 	})
@@ -266,7 +271,7 @@ func (a *MemoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
 func (a *MemoryAdapter) BroadcastWithAck(p *Packet, opts BroadcastOptions, clientCount func(int), ack func(string, []any)) {
 	first, more := p.frames()
 	n := 0
-	a.apply(opts, func(s *Socket) {
+	a.apply(opts, func(s *Socket, total int) {
 		s.mu.Lock()
 		if !s.connected {
 			s.mu.Unlock()
@@ -282,7 +287,7 @@ func (a *MemoryAdapter) BroadcastWithAck(p *Packet, opts BroadcastOptions, clien
 			}
 		}
 		s.mu.Unlock()
-		if s.client.sess.send(first, opts.Volatile, more...) {
+		if s.client.sess.send(first, opts.Volatile, total <= inlineRecipients, more...) {
 			n++
 		} else {
 			s.mu.Lock()
@@ -375,7 +380,7 @@ func (a *MemoryAdapter) PublicRoomCount() int {
 // FetchSockets implements Adapter.
 func (a *MemoryAdapter) FetchSockets(opts BroadcastOptions) ([]SocketInfo, error) {
 	var out []SocketInfo
-	a.apply(opts, func(s *Socket) {
+	a.apply(opts, func(s *Socket, _ int) {
 		out = append(out, SocketInfo{ID: s.id, Namespace: a.nsp.name, Handshake: s.hs, Rooms: s.Rooms(), Data: s.Data()})
 	})
 	return out, nil
@@ -383,12 +388,12 @@ func (a *MemoryAdapter) FetchSockets(opts BroadcastOptions) ([]SocketInfo, error
 
 // AddSockets implements Adapter. Sockets at their room limit are skipped.
 func (a *MemoryAdapter) AddSockets(opts BroadcastOptions, rooms []string) {
-	a.apply(opts, func(s *Socket) { a.AddAll(s.id, rooms) })
+	a.apply(opts, func(s *Socket, _ int) { a.AddAll(s.id, rooms) })
 }
 
 // DelSockets implements Adapter.
 func (a *MemoryAdapter) DelSockets(opts BroadcastOptions, rooms []string) {
-	a.apply(opts, func(s *Socket) {
+	a.apply(opts, func(s *Socket, _ int) {
 		for _, r := range rooms {
 			a.Del(s.id, r)
 		}
@@ -397,7 +402,7 @@ func (a *MemoryAdapter) DelSockets(opts BroadcastOptions, rooms []string) {
 
 // DisconnectSockets implements Adapter.
 func (a *MemoryAdapter) DisconnectSockets(opts BroadcastOptions, close bool) {
-	a.apply(opts, func(s *Socket) { s.Disconnect(close) })
+	a.apply(opts, func(s *Socket, _ int) { s.Disconnect(close) })
 }
 
 // Close implements Adapter.

@@ -3,6 +3,7 @@ package signaling
 import (
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -89,7 +90,11 @@ type session struct {
 	polling   bool          // a GET is in flight
 	posting   bool          // a POST is in flight
 	ws        *websocket.Conn
-	writing   bool // a WebSocket writer goroutine runs
+	writing   bool // a WebSocket writer runs: a goroutine, or a sender writing inline
+
+	// raw is the WebSocket's file descriptor access for non-blocking
+	// writes; only the writer of the moment touches it.
+	raw syscall.RawConn
 
 	done chan struct{} // closed when the session closes
 	wg   sync.WaitGroup
@@ -118,10 +123,10 @@ func (s *session) startTimers(now time.Time) {
 
 func (s *session) rawReply(data []byte, binary bool) {
 	if binary {
-		s.send(frame{data: data, op: opBinary}, false)
+		s.send(frame{data: data, op: opBinary}, false, true)
 		return
 	}
-	s.send(frame{data: append([]byte{'4'}, data...), op: opText}, false)
+	s.send(frame{data: append([]byte{'4'}, data...), op: opText}, false, true)
 }
 
 // expired reports whether the heartbeat deadline has passed: a request that
@@ -137,7 +142,7 @@ func (s *session) onDeadline(k deadlineKind, now time.Time) {
 	case duePing:
 		due := s.srv.hb.schedule(&s.hb, duePong, now)
 		s.expires.Store(due.UnixNano())
-		s.send(frame{data: pingFrame, op: opText}, false)
+		s.send(frame{data: pingFrame, op: opText}, false, true)
 	case duePong:
 		go s.close(ReasonPingTimeout, closeNow)
 	case dueConnect:
@@ -160,11 +165,17 @@ var (
 	probeReply = []byte("3probe")
 )
 
+// send queues frames for the client without blocking. With inline set, a
+// sender that finds no writer running writes them itself, without
+// blocking (see writeNow): right for one recipient, where it saves a
+// goroutine start and a scheduler round; a broadcast to many leaves the
+// writing to writer goroutines, which batch.
+//
 // send queues frames for the client without blocking. It returns false if
 // the session is closed, or if the frames would overflow the queue, in which
 // case the session is closed as a slow consumer. A volatile send is dropped
 // (returning false) when the transport is not ready to write at once.
-func (s *session) send(f frame, volatile bool, more ...frame) bool {
+func (s *session) send(f frame, volatile, inline bool, more ...frame) bool {
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
@@ -187,6 +198,15 @@ func (s *session) send(f frame, volatile bool, more ...frame) bool {
 	s.queue = append(s.queue, f)
 	s.queue = append(s.queue, more...)
 	s.queued += cost
+	if inline && s.transport == transportWebSocket && s.ws != nil && !s.writing && s.srv.cfg.PacketGap == 0 && s.queued <= inlineMax {
+		// Nobody is writing: become the writer for one non-blocking write.
+		s.writing = true
+		batch, ws := s.queue, s.ws
+		s.queue, s.queued = nil, 0
+		s.mu.Unlock()
+		s.writeNow(ws, batch)
+		return true
+	}
 	start := s.kickLocked()
 	s.mu.Unlock()
 	if start != nil {
@@ -273,7 +293,7 @@ func (s *session) onPacket(p engineio.Packet) error {
 	case engineio.Pong:
 		s.onPong(time.Now())
 	case engineio.Ping:
-		s.send(frame{data: append([]byte{'3'}, p.Data...), op: opText}, false)
+		s.send(frame{data: append([]byte{'3'}, p.Data...), op: opText}, false, true)
 	case engineio.Message:
 		if raw := s.srv.cfg.Raw; raw != nil {
 			raw(p.Data, p.Binary, s.rawReply)

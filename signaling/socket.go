@@ -182,7 +182,7 @@ func (s *Socket) write(p *Packet, volatile bool) error {
 		return ErrClosed
 	}
 	first, more := p.frames()
-	if !s.client.sess.send(first, volatile, more...) {
+	if !s.client.sess.send(first, volatile, true, more...) {
 		if volatile {
 			return nil
 		}
@@ -319,7 +319,7 @@ func (s *Socket) close(reason string, tell bool) {
 		h(reason)
 	}
 	if tell {
-		s.client.sess.send(frame{data: encodeControl(socketio.Disconnect, s.nsp.name, nil), op: opText}, false)
+		s.client.sess.send(frame{data: encodeControl(socketio.Disconnect, s.nsp.name, nil), op: opText}, false, true)
 	}
 	s.nsp.remove(s)
 	s.client.remove(s)

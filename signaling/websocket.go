@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -92,7 +93,7 @@ func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sid, i
 	s := srv.newSession(r, ip, transportWebSocket)
 	s.ws = conn
 	srv.setupConn(s, conn)
-	s.send(frame{data: srv.openPacket(s.sid, nil), op: opText}, false)
+	s.send(frame{data: srv.openPacket(s.sid, nil), op: opText}, false, true)
 	srv.goRead(s, conn)
 }
 
@@ -112,7 +113,7 @@ func (srv *Server) setupConn(s *session, conn *websocket.Conn) {
 	// Control frames go through our writer: gorilla's defaults would write
 	// from the reading goroutine.
 	conn.SetPingHandler(func(data string) error {
-		s.send(frame{data: []byte(data), op: opPong}, false)
+		s.send(frame{data: []byte(data), op: opPong}, false, true)
 		return nil
 	})
 	conn.SetCloseHandler(func(int, string) error { return nil })
@@ -311,8 +312,9 @@ func writeFrames(nc net.Conn, frames []frame, timeout time.Duration) error {
 	nc.SetWriteDeadline(time.Now().Add(timeout))
 	var hdr [10]byte
 	for _, f := range frames {
-		h := appendFrameHeader(hdr[:0], f.op, len(f.data))
-		bw.Write(h)
+		if f.op != opRaw {
+			bw.Write(appendFrameHeader(hdr[:0], f.op, len(f.data)))
+		}
 		bw.Write(f.data)
 	}
 	return bw.Flush()
@@ -328,4 +330,98 @@ func appendFrameHeader(dst []byte, op uint8, n int) []byte {
 	default:
 		return binary.BigEndian.AppendUint64(append(dst, 127), uint64(n))
 	}
+}
+
+// inlineMax is the most a sender writes inline; more goes to a writer
+// goroutine.
+const inlineMax = 64 << 10
+
+// opRaw marks queued bytes that are already framed: the rest of a partial
+// inline write.
+const opRaw = 0xff
+
+var inlineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// writeNow is the write path of a sender that found no writer running
+// (send made it the writer): it frames batch and makes one non-blocking
+// write. What the socket does not take at once — all of it when the
+// client is not reading — is queued, still framed, for a writer goroutine,
+// so the sender never waits for the client. Writing inline spares a
+// goroutine start per delivery, and keeps a broadcast to a thousand idle
+// clients from filling the scheduler's run queue ahead of everyone else.
+func (s *session) writeNow(ws *websocket.Conn, batch []frame) {
+	bp := inlineBufs.Get().(*[]byte)
+	buf := (*bp)[:0]
+	var hdr [10]byte
+	for i, f := range batch {
+		buf = append(buf, appendFrameHeader(hdr[:0], f.op, len(f.data))...)
+		buf = append(buf, f.data...)
+		batch[i] = frame{}
+	}
+	n, err := s.rawWrite(ws, buf)
+	if n > 0 {
+		s.srv.metrics.bytesOut.Add(float64(n))
+	}
+	s.mu.Lock()
+	if err != nil {
+		s.writing = false
+		s.mu.Unlock()
+		s.close(ReasonTransportError, closeNow)
+		ws.NetConn().Close()
+	} else {
+		if n < len(buf) {
+			rest := frame{data: bytes.Clone(buf[n:]), op: opRaw}
+			s.queue = append([]frame{rest}, s.queue...)
+			s.queued += rest.cost()
+		}
+		if len(s.queue) > 0 || s.state != stateOpen {
+			s.wg.Add(1) // still the writer: hand over to a goroutine
+			s.mu.Unlock()
+			go s.writeLoop(ws)
+		} else {
+			s.writing = false
+			s.mu.Unlock()
+		}
+	}
+	if cap(buf) <= inlineMax {
+		*bp = buf[:0]
+		inlineBufs.Put(bp)
+	}
+}
+
+// rawWrite writes b without blocking and returns how much the socket took.
+// A connection without a file descriptor (TLS, tests' pipes) takes nothing
+// here; the writer goroutine writes it instead.
+func (s *session) rawWrite(ws *websocket.Conn, b []byte) (int, error) {
+	if s.raw == nil {
+		sc, ok := ws.NetConn().(syscall.Conn)
+		if !ok {
+			return 0, nil
+		}
+		rc, err := sc.SyscallConn()
+		if err != nil {
+			return 0, nil
+		}
+		s.raw = rc
+	}
+	var n int
+	var werr error
+	err := s.raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), b)
+			if werr != syscall.EINTR {
+				return true // done either way: never wait for the client
+			}
+		}
+	})
+	if n < 0 {
+		n = 0
+	}
+	if err != nil {
+		return n, err
+	}
+	if werr == syscall.EAGAIN {
+		return n, nil
+	}
+	return n, werr
 }

@@ -52,6 +52,7 @@ func serve(ctx context.Context, args []string) error {
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", hub)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("POST /debug/gc", func(w http.ResponseWriter, r *http.Request) {
 		runtime.GC()
 		runtime.GC() // a second cycle shrinks the stacks the first found oversized
