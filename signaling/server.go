@@ -24,6 +24,7 @@ type Server struct {
 	log     interface{ Warn(string, ...any) }
 	metrics *metrics
 	hb      *heartbeat
+	flush   *flusher
 	upgrade *websocket.Upgrader
 	obs     atomic.Pointer[[]*observerEntry]
 	obsMu   sync.Mutex // serializes changes to obs
@@ -72,6 +73,7 @@ func New(cfg Config, reg prometheus.Registerer) (*Server, error) {
 	srv.upgrade = srv.upgrader()
 	srv.hb = newHeartbeat(cfg.PingInterval, cfg.PingTimeout, cfg.ConnectTimeout,
 		func(s *session, k deadlineKind, now time.Time) { s.onDeadline(k, now) })
+	srv.flush = newFlusher()
 	srv.Of("/")
 	return srv, nil
 }
@@ -310,6 +312,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	srv.hb.close()
+	srv.flush.close()
 	srv.closeAdapters()
 	return err
 }

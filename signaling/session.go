@@ -207,6 +207,15 @@ func (s *session) send(f frame, volatile, inline bool, more ...frame) bool {
 		s.writeNow(ws, batch)
 		return true
 	}
+	if s.transport == transportWebSocket && s.ws != nil && !s.writing && s.srv.cfg.PacketGap == 0 {
+		// A broadcast: the server's flusher writes for this session soon,
+		// without a goroutine of its own.
+		s.writing = true
+		s.wg.Add(1)
+		s.mu.Unlock()
+		s.srv.flush.add(s)
+		return true
+	}
 	start := s.kickLocked()
 	s.mu.Unlock()
 	if start != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -369,16 +370,25 @@ func (s *session) writeNow(ws *websocket.Conn, batch []frame) {
 		s.close(ReasonTransportError, closeNow)
 		ws.NetConn().Close()
 	} else {
-		if n < len(buf) {
+		full := n == len(buf)
+		if !full {
 			rest := frame{data: bytes.Clone(buf[n:]), op: opRaw}
 			s.queue = append([]frame{rest}, s.queue...)
 			s.queued += rest.cost()
 		}
-		if len(s.queue) > 0 || s.state != stateOpen {
-			s.wg.Add(1) // still the writer: hand over to a goroutine
+		switch {
+		case !full || s.state != stateOpen:
+			// The client is not keeping up (or must be told goodbye): a
+			// goroutine that may block, within WriteTimeout, takes over.
+			s.wg.Add(1)
 			s.mu.Unlock()
 			go s.writeLoop(ws)
-		} else {
+		case len(s.queue) > 0:
+			// More arrived meanwhile: the flusher comes back for it.
+			s.wg.Add(1)
+			s.mu.Unlock()
+			s.srv.flush.add(s)
+		default:
 			s.writing = false
 			s.mu.Unlock()
 		}
@@ -424,4 +434,83 @@ func (s *session) rawWrite(ws *websocket.Conn, b []byte) (int, error) {
 		return n, nil
 	}
 	return n, werr
+}
+
+// flusher is one goroutine that writes broadcasts to clients whose sockets
+// have room, one non-blocking write per client, instead of a goroutine per
+// client and broadcast. It yields between groups of clients, so that a
+// broadcast to thousands does not keep other connections' readers waiting
+// for its whole length. A client whose socket is full gets a writer
+// goroutine of its own (writeLoop), which may wait for it.
+type flusher struct {
+	mu      sync.Mutex
+	pending []*session // guarded by mu; each holds a count on its wg
+
+	wake chan struct{} // one slot
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newFlusher() *flusher {
+	f := &flusher{wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go f.run()
+	return f
+}
+
+// add hands s to the flusher; the caller has set s.writing and added one
+// to s.wg, which the flusher releases.
+func (f *flusher) add(s *session) {
+	f.mu.Lock()
+	f.pending = append(f.pending, s)
+	f.mu.Unlock()
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+const flushYieldEvery = 32
+
+func (f *flusher) run() {
+	defer close(f.done)
+	var batch []*session
+	for {
+		select {
+		case <-f.wake:
+		case <-f.stop:
+			return
+		}
+		for {
+			f.mu.Lock()
+			batch, f.pending = f.pending, batch[:0]
+			f.mu.Unlock()
+			if len(batch) == 0 {
+				break
+			}
+			for i, s := range batch {
+				s.flushNow()
+				batch[i] = nil
+				if i%flushYieldEvery == flushYieldEvery-1 {
+					runtime.Gosched()
+				}
+			}
+		}
+	}
+}
+
+// close stops the flusher once no session is left in it (Shutdown calls
+// it after every session's writers are done).
+func (f *flusher) close() {
+	close(f.stop)
+	<-f.done
+}
+
+// flushNow writes what s has queued, for the flusher.
+func (s *session) flushNow() {
+	s.mu.Lock()
+	batch, ws := s.queue, s.ws
+	s.queue, s.queued = nil, 0
+	s.mu.Unlock()
+	s.writeNow(ws, batch)
+	s.wg.Done()
 }
