@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -469,17 +468,24 @@ func (f *flusher) add(s *session) {
 	}
 }
 
-const flushYieldEvery = 32
+// The flusher writes for flushYieldEvery clients between checks, and
+// yields once it has run flushSlice without a pause.
+const (
+	flushYieldEvery = 32
+	flushSlice      = 250 * time.Microsecond
+)
 
 func (f *flusher) run() {
 	defer close(f.done)
 	var batch []*session
+	var lastYield time.Time
 	for {
 		select {
 		case <-f.wake:
 		case <-f.stop:
 			return
 		}
+		lastYield = time.Now()
 		for {
 			f.mu.Lock()
 			batch, f.pending = f.pending, batch[:0]
@@ -490,8 +496,13 @@ func (f *flusher) run() {
 			for i, s := range batch {
 				s.flushNow()
 				batch[i] = nil
-				if i%flushYieldEvery == flushYieldEvery-1 {
-					runtime.Gosched()
+				if i%flushYieldEvery == flushYieldEvery-1 && time.Since(lastYield) > flushSlice {
+					// Let the connections that became readable meanwhile be
+					// read: the scheduler polls the network only when it
+					// has nothing else to run, so park for a moment rather
+					// than Gosched.
+					time.Sleep(time.Microsecond)
+					lastYield = time.Now()
 				}
 			}
 		}

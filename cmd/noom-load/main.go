@@ -72,7 +72,9 @@ func load(ctx context.Context, args []string) error {
 	fs.IntVar(&o.pairs, "pairs", 50, "pairs of sockets relaying to each other for the latency run")
 	fs.IntVar(&o.dialers, "dialers", 64, "concurrent dialers while ramping up")
 	fs.DurationVar(&o.relayFor, "relay-for", 10*time.Second, "how long the latency run lasts")
-	fs.IntVar(&o.bcastRate, "bcast-rate", 100, "broadcasts a second to the room during the latency run")
+	fs.IntVar(&o.bcastRate, "bcast-rate", 10, "broadcasts a second to the room during the latency run")
+	fs.IntVar(&hubProcs, "hub-procs", 1, "GOMAXPROCS of the hub process")
+	pin := fs.Bool("pin", false, "pin the hub to CPU 0 and the load clients to the other CPUs (Linux), so they do not take each other's time")
 	fs.BoolVar(&o.hold, "hold", false, "keep the connections open after the runs until interrupted (for profiling the hub)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -87,7 +89,12 @@ func load(ctx context.Context, args []string) error {
 		return err
 	}
 	defer srv.stop()
-	fmt.Printf("noom-load: hub pid %d at %s, GOMAXPROCS=%d on the hub; %d CPUs here\n", srv.pid, srv.url, 1, runtime.NumCPU())
+	if *pin {
+		if err := pinCPUs(srv.pid); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("noom-load: hub pid %d at %s, GOMAXPROCS=%d on the hub; %d CPUs here\n", srv.pid, srv.url, hubProcs, runtime.NumCPU())
 
 	// Idle connections: RSS and connection rate.
 	srv.gc()
@@ -182,6 +189,8 @@ func load(ctx context.Context, args []string) error {
 	return nil
 }
 
+var hubProcs = 1
+
 func kb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }
 
 func raiseFileLimit() {
@@ -206,7 +215,7 @@ func startServer(ctx context.Context) (*server, error) {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, exe, "serve", "-addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", hubProcs))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
