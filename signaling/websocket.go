@@ -473,6 +473,10 @@ func (f *flusher) add(s *session) {
 const (
 	flushYieldEvery = 32
 	flushSlice      = 250 * time.Microsecond
+	// flushPause must outlast a trip through the scheduler, or the timer
+	// has already fired when it looks for work and the network is not
+	// polled.
+	flushPause = 20 * time.Microsecond
 )
 
 func (f *flusher) run() {
@@ -501,7 +505,7 @@ func (f *flusher) run() {
 					// read: the scheduler polls the network only when it
 					// has nothing else to run, so park for a moment rather
 					// than Gosched.
-					time.Sleep(time.Microsecond)
+					time.Sleep(flushPause)
 					lastYield = time.Now()
 				}
 			}

@@ -182,6 +182,7 @@ func load(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("relay latency:   %d relays among %d pairs (own process) with %d connections open and %d broadcasts/s to %d: p50 %v, p99 %v, max %v\n",
 		res.n, o.pairs, len(conns)+2*o.pairs, o.bcastRate, len(room), res.p50, res.p99, res.max)
+	fmt.Printf("                 of which sender → hub handler: %s\n", srv.get("/debug/inbound"))
 	if o.hold {
 		fmt.Printf("holding %d connections; hub at %s (pprof at /debug/pprof/); interrupt to stop\n", len(conns), srv.url)
 		<-ctx.Done()
@@ -258,6 +259,16 @@ func (s *server) rss() int64 {
 		}
 	}
 	return 0
+}
+
+func (s *server) get(path string) string {
+	resp, err := s.http.Get(s.url + path)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(b))
 }
 
 // mem describes the hub's heap and stacks per connection.

@@ -9,6 +9,8 @@ import (
 	"net/http/pprof"
 	"runtime"
 	"runtime/debug"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/noomrtc/noom/signaling"
@@ -44,7 +46,11 @@ func serve(ctx context.Context, args []string) error {
 		})
 		s.On("relay", func(args []any, _ signaling.Ack) {
 			var to string
+			var sent int64
 			if len(args) == 2 && signaling.Decode(args[0], &to) == nil {
+				if signaling.Decode(args[1], &sent) == nil {
+					inbound.add(time.Since(time.Unix(0, sent)))
+				}
 				nsp.To(to).Emit("r", s.ID(), args[1])
 			}
 		})
@@ -57,6 +63,9 @@ func serve(ctx context.Context, args []string) error {
 		runtime.GC()
 		runtime.GC() // a second cycle shrinks the stacks the first found oversized
 		debug.FreeOSMemory()
+	})
+	mux.HandleFunc("GET /debug/inbound", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, inbound.summary())
 	})
 	mux.HandleFunc("GET /debug/mem", func(w http.ResponseWriter, r *http.Request) {
 		var m runtime.MemStats
@@ -75,4 +84,33 @@ func serve(ctx context.Context, args []string) error {
 	defer cancel()
 	hub.Shutdown(sctx)
 	return hs.Shutdown(sctx)
+}
+
+// inbound records how long relays took from the sender's clock to the
+// hub's handler, to tell the hub's share of the latency from the rest.
+var inbound latencies
+
+type latencies struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (l *latencies) add(d time.Duration) {
+	l.mu.Lock()
+	if len(l.d) < 1_000_000 {
+		l.d = append(l.d, d)
+	}
+	l.mu.Unlock()
+}
+
+func (l *latencies) summary() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.d) == 0 {
+		return "none"
+	}
+	d := slices.Clone(l.d)
+	slices.Sort(d)
+	q := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))] }
+	return fmt.Sprintf("%d relays reached the hub's handler: p50 %v, p99 %v, max %v", len(d), q(.5), q(.99), d[len(d)-1])
 }
