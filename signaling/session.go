@@ -86,7 +86,7 @@ type session struct {
 	queue     []frame
 	queued    int
 	spare     []frame       // the writer's last batch, reused
-	pollWake  chan struct{} // one slot: wakes the GET in flight
+	pollWake  chan struct{} // one slot: wakes the GET in flight; nil for WebSocket-only sessions
 	polling   bool          // a GET is in flight
 	posting   bool          // a POST is in flight
 	ws        *websocket.Conn
@@ -106,10 +106,12 @@ func newSession(srv *Server, sid, ip string, t transportKind) *session {
 		sid:       sid,
 		ip:        ip,
 		transport: t,
-		pollWake:  make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
 	s.hb.s, s.cn.s = s, s
+	if t == transportPolling { // a WebSocket session never polls: no channel
+		s.pollWake = make(chan struct{}, 1)
+	}
 	return s
 }
 

@@ -1,10 +1,12 @@
 package socketio
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode"
 )
 
 // PacketType is the Socket.IO packet type, one ASCII digit on the wire.
@@ -138,11 +140,10 @@ func (p *Packet) check() error {
 		if first != '[' {
 			return invalid("EVENT data must be an array")
 		}
-		args, err := SplitArray(d)
-		if err != nil {
-			return err
-		}
-		if len(args) == 0 || args[0][0] != '"' {
+		// The data is valid JSON starting with '[', so the first element
+		// is a string exactly when the first non-space byte after it is a
+		// quote; no need to split the array here (dispatch does).
+		if i := bytes.IndexFunc(d[1:], func(r rune) bool { return !unicode.IsSpace(r) }); i < 0 || d[1+i] != '"' {
 			return invalid("EVENT needs a name")
 		}
 	case Ack, BinaryAck:
