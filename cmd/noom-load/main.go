@@ -217,6 +217,7 @@ func startServer(ctx context.Context) (*server, error) {
 	}
 	cmd := exec.CommandContext(ctx, exe, "serve", "-addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", hubProcs))
+	dieWithParent(cmd)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -2,6 +2,11 @@
 
 package main
 
-import "errors"
+import (
+	"errors"
+	"os/exec"
+)
 
 func pinCPUs(int) error { return errors.New("-pin works on Linux only") }
+
+func dieWithParent(*exec.Cmd) {}

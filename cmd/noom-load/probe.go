@@ -27,6 +27,7 @@ func runProbe(ctx context.Context, url string, pairs int, d time.Duration) (prob
 	}
 	cmd := exec.CommandContext(ctx, exe, "probe", "-url", url, "-pairs", fmt.Sprint(pairs), "-for", d.String())
 	cmd.Stderr = os.Stderr
+	dieWithParent(cmd)
 	out, err := cmd.Output()
 	if err != nil {
 		return probeResult{}, fmt.Errorf("probe: %w", err)
