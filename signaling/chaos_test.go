@@ -45,6 +45,12 @@ func TestConcurrentChaos(t *testing.T) {
 				if err != nil {
 					return
 				}
+				var wmu sync.Mutex // gorilla allows one writer at a time
+				write := func(mt int, b []byte) {
+					wmu.Lock()
+					conn.WriteMessage(mt, b)
+					wmu.Unlock()
+				}
 				done := make(chan struct{})
 				go func() { // read and answer pings and acks
 					defer close(done)
@@ -54,24 +60,24 @@ func TestConcurrentChaos(t *testing.T) {
 							return
 						}
 						if string(m) == "2" {
-							conn.WriteMessage(websocket.TextMessage, []byte("3"))
+							write(websocket.TextMessage, []byte("3"))
 						}
 					}
 				}()
-				conn.WriteMessage(websocket.TextMessage, []byte("40"))
-				conn.WriteMessage(websocket.TextMessage, []byte("40/other,"))
+				write(websocket.TextMessage, []byte("40"))
+				write(websocket.TextMessage, []byte("40/other,"))
 				for j := 0; j < rand.IntN(20); j++ {
-					conn.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`42%d["e",%d]`, j, j)))
+					write(websocket.TextMessage, []byte(fmt.Sprintf(`42%d["e",%d]`, j, j)))
 					if j%5 == 0 {
-						conn.WriteMessage(websocket.TextMessage, []byte(`451-["e",{"_placeholder":true,"num":0}]`))
-						conn.WriteMessage(websocket.BinaryMessage, []byte{byte(j)})
+						write(websocket.TextMessage, []byte(`451-["e",{"_placeholder":true,"num":0}]`))
+						write(websocket.BinaryMessage, []byte{byte(j)})
 					}
 				}
 				switch rand.IntN(3) {
 				case 0:
-					conn.WriteMessage(websocket.TextMessage, []byte("41"))
+					write(websocket.TextMessage, []byte("41"))
 				case 1:
-					conn.WriteMessage(websocket.TextMessage, []byte("1"))
+					write(websocket.TextMessage, []byte("1"))
 				}
 				time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond)
 				conn.Close()
