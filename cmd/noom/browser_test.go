@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/noomrtc/noom/web/browsertest"
 )
@@ -23,13 +24,19 @@ func TestBrowserCall(t *testing.T) {
 	rd := startNoom(t, "--turn-relay-ports", "40000-40999")
 	browsertest.Call(t, "http://"+rd.HTTP, true)
 
-	// The media went through noom's TURN, and the browsers reported it.
+	// The media went through noom's TURN, and the browsers reported it
+	// (the pages, still open, send call-stats every 5 s).
 	_, body, _ := get(t, "http://"+rd.Metrics+"/metrics")
 	if n := sumMetric(body, "noom_turn_relay_bytes_total"); n < 100_000 {
 		t.Errorf("noom_turn_relay_bytes_total = %v: the media did not go through TURN", n)
 	}
-	if n := sumMetric(body, `noom_call_stats_reports_total{candidate_type="relay"`); n == 0 {
-		t.Errorf("no call-stats report of a relay candidate")
+	const relayReports = `noom_call_stats_reports_total{candidate_type="relay"`
+	for deadline := time.Now().Add(15 * time.Second); sumMetric(body, relayReports) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no call-stats report of a relay candidate in 15 s")
+		}
+		time.Sleep(250 * time.Millisecond)
+		_, body, _ = get(t, "http://"+rd.Metrics+"/metrics")
 	}
 }
 
