@@ -381,7 +381,7 @@ func (a *MemoryAdapter) PublicRoomCount() int {
 func (a *MemoryAdapter) FetchSockets(opts BroadcastOptions) ([]SocketInfo, error) {
 	var out []SocketInfo
 	a.apply(opts, func(s *Socket, _ int) {
-		out = append(out, SocketInfo{ID: s.id, Namespace: a.nsp.name, Handshake: s.hs, Rooms: s.Rooms(), Data: s.Data()})
+		out = append(out, SocketInfo{ID: s.id, Namespace: a.nsp.name, Handshake: s.Handshake(), Rooms: s.Rooms(), Data: s.Data()})
 	})
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,12 +24,63 @@ type Handshake struct {
 	Time       time.Time
 }
 
+// handshakeData is what a connection keeps of its handshake request:
+// header lines and the query as text, made into maps only when asked for
+// (middlewares, FetchSockets). Maps cost about 1 KB per idle connection.
+type handshakeData struct {
+	headers    string // "Key: value\n" lines
+	rawQuery   string
+	remoteAddr string
+	host       string
+	secure     bool
+	time       time.Time
+}
+
+func newHandshakeData(r *http.Request) *handshakeData {
+	n := 0
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 3
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			b.WriteString(k)
+			b.WriteString(": ")
+			b.WriteString(v)
+			b.WriteByte('\n')
+		}
+	}
+	return &handshakeData{
+		headers:    b.String(),
+		rawQuery:   r.URL.RawQuery,
+		remoteAddr: r.RemoteAddr,
+		host:       r.Host,
+		secure:     r.TLS != nil,
+		time:       time.Now(),
+	}
+}
+
+// build makes the Handshake a socket shows, with its CONNECT payload.
+func (h *handshakeData) build(auth json.RawMessage) Handshake {
+	hdr := make(http.Header)
+	for _, line := range strings.Split(strings.TrimSuffix(h.headers, "\n"), "\n") {
+		if k, v, ok := strings.Cut(line, ": "); ok {
+			hdr[k] = append(hdr[k], v)
+		}
+	}
+	q, _ := url.ParseQuery(h.rawQuery)
+	return Handshake{Headers: hdr, Query: q, Auth: auth, RemoteAddr: h.remoteAddr, Host: h.host, Secure: h.secure, Time: h.time}
+}
+
 // client is the Socket.IO side of one Engine.IO session: the sockets it
 // has in each namespace, and the binary packet being assembled.
 type client struct {
 	sess *session
 	srv  *Server
-	base Handshake
+	hd   *handshakeData
 
 	mu      sync.Mutex
 	sockets map[string]*Socket // by namespace; guarded by mu
@@ -40,16 +92,9 @@ type client struct {
 
 func newClient(s *session, r *http.Request) *client {
 	return &client{
-		sess: s,
-		srv:  s.srv,
-		base: Handshake{
-			Headers:    r.Header, // net/http does not reuse it once the handler returns
-			Query:      r.URL.Query(),
-			RemoteAddr: r.RemoteAddr,
-			Host:       r.Host,
-			Secure:     r.TLS != nil,
-			Time:       time.Now(),
-		},
+		sess:    s,
+		srv:     s.srv,
+		hd:      newHandshakeData(r),
 		sockets: make(map[string]*Socket),
 	}
 }
@@ -167,9 +212,7 @@ func (c *client) connect(pkt socketio.Packet) {
 		c.connectError(name, "Invalid namespace", nil)
 		return
 	}
-	hs := c.base
-	hs.Auth = auth
-	s := newSocket(nsp, c, hs)
+	s := newSocket(nsp, c, auth)
 	if err := nsp.runMiddlewares(s); err != nil {
 		var ce *ConnectError
 		if errors.As(err, &ce) {

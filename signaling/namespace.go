@@ -183,7 +183,7 @@ func (n *Namespace) connect(s *Socket) {
 	reply := append([]byte(`{"sid":`), socketio.AppendString(nil, s.id)...)
 	s.client.sess.send(frame{data: encodeControl(socketio.Connect, n.name, append(reply, '}')), op: opText}, false, true)
 	n.srv.metrics.socketsConnected.Inc()
-	n.srv.notifyConnect(SocketEvent{Namespace: n.name, SID: s.id, RemoteAddr: s.hs.RemoteAddr, Transport: s.Transport(), Time: time.Now()})
+	n.srv.notifyConnect(SocketEvent{Namespace: n.name, SID: s.id, RemoteAddr: s.client.hd.remoteAddr, Transport: s.Transport(), Time: time.Now()})
 	for _, h := range handlers {
 		h(s)
 	}

@@ -48,7 +48,7 @@ type Socket struct {
 	id     string
 	nsp    *Namespace
 	client *client
-	hs     Handshake
+	auth   json.RawMessage // the CONNECT payload
 
 	mu sync.Mutex
 	// mu guards the following fields.
@@ -62,12 +62,12 @@ type Socket struct {
 	data          any
 }
 
-func newSocket(nsp *Namespace, c *client, hs Handshake) *Socket {
+func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
 	return &Socket{
 		id:     newID(),
 		nsp:    nsp,
 		client: c,
-		hs:     hs,
+		auth:   auth,
 	}
 }
 
@@ -79,7 +79,7 @@ func (s *Socket) ID() string { return s.id }
 func (s *Socket) Namespace() *Namespace { return s.nsp }
 
 // Handshake tells how the socket connected.
-func (s *Socket) Handshake() Handshake { return s.hs }
+func (s *Socket) Handshake() Handshake { return s.client.hd.build(s.auth) }
 
 // Transport is "websocket" or "polling", as of now.
 func (s *Socket) Transport() string {
@@ -334,7 +334,7 @@ func (s *Socket) close(reason string, tell bool) {
 	for _, h := range disconnected {
 		h(reason)
 	}
-	s.nsp.srv.notifyDisconnect(SocketEvent{Namespace: s.nsp.name, SID: s.id, Reason: reason, RemoteAddr: s.hs.RemoteAddr, Time: time.Now()})
+	s.nsp.srv.notifyDisconnect(SocketEvent{Namespace: s.nsp.name, SID: s.id, Reason: reason, RemoteAddr: s.client.hd.remoteAddr, Time: time.Now()})
 }
 
 // onEvent dispatches an incoming EVENT, on the reading goroutine.

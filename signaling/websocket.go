@@ -32,7 +32,7 @@ var readBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (srv *Server) upgrader() *websocket.Upgrader {
 	return &websocket.Upgrader{
-		ReadBufferSize:  512,
+		ReadBufferSize:  256,                                      // gorilla's window; messages are copied out whole
 		WriteBufferPool: controlBufs,                              // only gorilla's own control writes use it
 		CheckOrigin:     func(*http.Request) bool { return true }, // checked before
 	}

@@ -7,9 +7,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -22,8 +24,12 @@ import (
 func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("noom-load serve", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback)")
+	rate := fs.Int("memprofilerate", envInt("NOOM_LOAD_MEMPROFILERATE"), "runtime.MemProfileRate for /debug/pprof/heap (1 records every allocation); 0 keeps Go's default (env NOOM_LOAD_MEMPROFILERATE)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *rate > 0 {
+		runtime.MemProfileRate = *rate
 	}
 	hub, err := signaling.New(signaling.Config{MaxQueueBytes: 16 << 20}, prometheus.NewRegistry())
 	if err != nil {
@@ -113,4 +119,9 @@ func (l *latencies) summary() string {
 	slices.Sort(d)
 	q := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))] }
 	return fmt.Sprintf("%d relays reached the hub's handler: p50 %v, p99 %v, max %v", len(d), q(.5), q(.99), d[len(d)-1])
+}
+
+func envInt(name string) int {
+	n, _ := strconv.Atoi(os.Getenv(name))
+	return n
 }
