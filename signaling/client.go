@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -83,7 +84,7 @@ type client struct {
 	hd   *handshakeData
 
 	mu      sync.Mutex
-	sockets map[string]*Socket // by namespace; guarded by mu
+	sockets []*Socket // one per namespace (MaxNamespaces at most); guarded by mu
 
 	// The reading goroutine alone touches these.
 	bin  *socketio.Packet
@@ -92,10 +93,9 @@ type client struct {
 
 func newClient(s *session, r *http.Request) *client {
 	return &client{
-		sess:    s,
-		srv:     s.srv,
-		hd:      newHandshakeData(r),
-		sockets: make(map[string]*Socket),
+		sess: s,
+		srv:  s.srv,
+		hd:   newHandshakeData(r),
 	}
 }
 
@@ -115,7 +115,12 @@ func (c *client) namespaceCount() int {
 func (c *client) socket(nsp string) *Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sockets[nsp]
+	for _, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return s
+		}
+	}
+	return nil
 }
 
 // onMessage handles one Engine.IO message, on the session's reader.
@@ -227,7 +232,7 @@ func (c *client) connect(pkt socketio.Packet) {
 		c.mu.Unlock()
 		return
 	}
-	c.sockets[name] = s
+	c.sockets = append(c.sockets, s)
 	c.mu.Unlock()
 	c.srv.hb.remove(&c.sess.cn)
 	nsp.connect(s)
@@ -240,10 +245,7 @@ func (c *client) onClose(reason string) {
 
 func (c *client) disconnectAll(reason string) {
 	c.mu.Lock()
-	all := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		all = append(all, s)
-	}
+	all := slices.Clone(c.sockets)
 	c.mu.Unlock()
 	for _, s := range all {
 		// No DISCONNECT packet, even on Shutdown: socket.io-client does not
@@ -255,8 +257,6 @@ func (c *client) disconnectAll(reason string) {
 
 func (c *client) remove(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
-	}
+	c.sockets = slices.DeleteFunc(c.sockets, func(x *Socket) bool { return x == s })
 	c.mu.Unlock()
 }
