@@ -96,8 +96,8 @@ type session struct {
 	// writes; only the writer of the moment touches it.
 	raw syscall.RawConn
 
-	done chan struct{} // closed when the session closes
-	wg   sync.WaitGroup
+	closed atomic.Bool // set once the session closes; readable without mu
+	wg     sync.WaitGroup
 }
 
 func newSession(srv *Server, sid, ip string, t transportKind) *session {
@@ -106,7 +106,6 @@ func newSession(srv *Server, sid, ip string, t transportKind) *session {
 		sid:       sid,
 		ip:        ip,
 		transport: t,
-		done:      make(chan struct{}),
 	}
 	s.hb.s, s.cn.s = s, s
 	if t == transportPolling { // a WebSocket session never polls: no channel
@@ -273,7 +272,7 @@ func (s *session) close(reason string, mode closeMode) {
 	tombstone := s.transport == transportPolling && s.ws == nil && !s.polling &&
 		(mode == closeByClient || (mode == closeGraceful && len(s.queue) > 0))
 	s.mu.Unlock()
-	close(s.done)
+	s.closed.Store(true)
 	if tombstone {
 		s.srv.addTombstone(s)
 	}
@@ -289,14 +288,7 @@ func (s *session) close(reason string, mode closeMode) {
 	s.client.onClose(reason)
 }
 
-func (s *session) isClosed() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
+func (s *session) isClosed() bool { return s.closed.Load() }
 
 // onPacket handles one packet from the client, on the reading goroutine.
 func (s *session) onPacket(p engineio.Packet) error {
