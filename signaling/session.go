@@ -95,6 +95,9 @@ type session struct {
 	// raw is the WebSocket's file descriptor access for non-blocking
 	// writes; only the writer of the moment touches it.
 	raw syscall.RawConn
+	// lastWrite is when the writer of the moment last wrote, for
+	// Config.PacketGap.
+	lastWrite time.Time
 
 	closed atomic.Bool // set once the session closes; readable without mu
 	wg     sync.WaitGroup

@@ -270,10 +270,11 @@ func (s *session) writeLoop(conn *websocket.Conn) {
 		var err error
 		if gap := s.srv.cfg.PacketGap; gap > 0 {
 			for i := 0; i < len(batch) && err == nil; i++ {
-				if i > 0 {
-					time.Sleep(gap)
-				}
+				// The gap holds between batches too: the writer of a batch
+				// may start right after the last one's write.
+				time.Sleep(gap - time.Since(s.lastWrite))
 				err = writeFrames(nc, batch[i:i+1], s.srv.cfg.WriteTimeout)
+				s.lastWrite = time.Now()
 			}
 		} else {
 			err = writeFrames(nc, batch, s.srv.cfg.WriteTimeout)

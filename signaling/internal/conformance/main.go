@@ -46,7 +46,7 @@ func config(path string) signaling.Config {
 		MaxPayload:     1_000_000,
 		AllowedOrigins: []string{"*"},
 		// The suites read one message per network read.
-		PacketGap: 5 * time.Millisecond,
+		PacketGap: 20 * time.Millisecond,
 	}
 }
 
