@@ -262,7 +262,12 @@ func (a *MemoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
 			n++
 		}
 	})
-	a.nsp.srv.metrics.eventOut(p, n)
+	a.sent(p, opts, n)
+}
+
+// sent counts and reports a broadcast that reached n local sockets.
+func (a *MemoryAdapter) sent(p *Packet, opts BroadcastOptions, n int) {
+	a.nsp.srv.metrics.eventOut(n)
 	a.nsp.srv.notifyEvent(MessageEvent{Direction: Out, Namespace: a.nsp.name, Event: p.Event,
 		Rooms: opts.Rooms, Except: opts.Except, Recipients: n, Bytes: p.Bytes()})
 }
@@ -296,9 +301,7 @@ func (a *MemoryAdapter) BroadcastWithAck(p *Packet, opts BroadcastOptions, clien
 		}
 	})
 	clientCount(n)
-	a.nsp.srv.metrics.eventOut(p, n)
-	a.nsp.srv.notifyEvent(MessageEvent{Direction: Out, Namespace: a.nsp.name, Event: p.Event,
-		Rooms: opts.Rooms, Except: opts.Except, Recipients: n, Bytes: p.Bytes()})
+	a.sent(p, opts, n)
 }
 
 // SocketRooms implements Adapter.

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"github.com/noomrtc/noom/internal/promreg"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -107,13 +108,8 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "namespaces",
 			Help: "Namespaces now."}, func() float64 { return float64(len(srv.namespaces())) }),
 	}
-	for i, c := range collectors {
-		if err := reg.Register(c); err != nil {
-			for _, done := range collectors[:i] { // all or nothing: New may be retried
-				reg.Unregister(done)
-			}
-			return nil, err
-		}
+	if err := promreg.Register(reg, collectors...); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -134,9 +130,7 @@ func (m *metrics) closed(t transportKind, reason string) {
 	m.disconnects.WithLabelValues(reason).Inc()
 }
 
-func (m *metrics) eventIn(bytes int) { m.eventsIn.Inc() }
-
-func (m *metrics) eventOut(p *Packet, recipients int) {
+func (m *metrics) eventOut(recipients int) {
 	m.eventsOut.Inc()
 	m.deliveries.Add(float64(recipients))
 }

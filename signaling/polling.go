@@ -9,25 +9,36 @@ import (
 	"github.com/noomrtc/noom/signaling/engineio"
 )
 
-// servePollGet answers a long-polling GET: it waits until something is
-// queued (or the session closes, or an upgrade starts) and sends all of it
-// as one payload.
-func (s *session) servePollGet(w http.ResponseWriter, r *http.Request) {
+// claim marks a polling request in flight: inFlight is s.polling or
+// s.posting. A second request of the kind while one is in flight closes
+// the session with reason. On success it returns with s.mu held; on
+// failure it has answered the request.
+func (s *session) claim(w http.ResponseWriter, inFlight *bool, reason string) bool {
 	s.mu.Lock()
 	if s.state != stateOpen || s.transport != transportPolling {
 		s.mu.Unlock()
 		httpError(w, errBadRequest)
-		return
+		return false
 	}
-	if s.polling {
+	if *inFlight {
 		s.mu.Unlock()
-		// Two GETs at once: the protocol says close the session. The GET in
-		// flight receives the close packet.
-		s.close(ReasonDuplicatePoll, closeGraceful)
+		s.close(reason, closeGraceful)
 		httpError(w, errBadRequest)
+		return false
+	}
+	*inFlight = true
+	return true
+}
+
+// servePollGet answers a long-polling GET: it waits until something is
+// queued (or the session closes, or an upgrade starts) and sends all of it
+// as one payload.
+func (s *session) servePollGet(w http.ResponseWriter, r *http.Request) {
+	// Two GETs at once: the protocol says close the session; the GET in
+	// flight receives the close packet.
+	if !s.claim(w, &s.polling, ReasonDuplicatePoll) {
 		return
 	}
-	s.polling = true
 	select { // a stale wake-up from before this GET means nothing
 	case <-s.pollWake:
 	default:
@@ -85,17 +96,13 @@ func (s *session) servePollFinal(w http.ResponseWriter) {
 // writePoll writes a GET's payload: the queued packets, or else a noop, or
 // else the close packet once the session is closed.
 func (s *session) writePoll(w http.ResponseWriter, batch []frame, closed bool, mode closeMode) {
-	buf := make([]byte, 0, payloadLen(batch)+1)
+	pkts := make([]engineio.Packet, len(batch))
+	n := 1
 	for i, f := range batch {
-		if i > 0 {
-			buf = append(buf, engineio.Separator)
-		}
-		if f.op == opBinary {
-			buf = engineio.AppendText(buf, engineio.Packet{Type: engineio.Message, Data: f.data, Binary: true})
-		} else {
-			buf = append(buf, f.data...) // text frames hold their type digit
-		}
+		pkts[i] = f.pollPacket()
+		n += engineio.EncodedLen(pkts[i]) + 1
 	}
+	buf := engineio.AppendPayload(make([]byte, 0, n), pkts)
 	switch {
 	case len(buf) == 0 && closed && mode != closeByClient:
 		buf = append(buf, closeFrame...)
@@ -114,34 +121,21 @@ func (s *session) writePoll(w http.ResponseWriter, batch []frame, closed bool, m
 	s.srv.metrics.bytesOut.Add(float64(len(buf)))
 }
 
-func payloadLen(batch []frame) int {
-	n := 0
-	for _, f := range batch {
-		if f.op == opBinary {
-			n += engineio.EncodedLen(engineio.Packet{Data: f.data, Binary: true}) + 1
-		} else {
-			n += len(f.data) + 1
-		}
+// pollPacket is the frame as an Engine.IO packet for a polling payload
+// (a text frame holds its type digit; a binary frame is a message).
+func (f frame) pollPacket() engineio.Packet {
+	if f.op == opBinary {
+		return engineio.Packet{Type: engineio.Message, Data: f.data, Binary: true}
 	}
-	return n
+	return engineio.Packet{Type: engineio.PacketType(f.data[0] - '0'), Data: f.data[1:]}
 }
 
 // servePollPost reads one payload from the client. Only one POST may be in
 // flight; the body is bounded by MaxPayload.
 func (s *session) servePollPost(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	if s.state != stateOpen || s.transport != transportPolling {
-		s.mu.Unlock()
-		httpError(w, errBadRequest)
+	if !s.claim(w, &s.posting, ReasonTransportError) {
 		return
 	}
-	if s.posting {
-		s.mu.Unlock()
-		s.close(ReasonTransportError, closeGraceful)
-		httpError(w, errBadRequest)
-		return
-	}
-	s.posting = true
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()

@@ -188,7 +188,7 @@ func (s *Socket) write(p *Packet, volatile bool) error {
 		}
 		return ErrClosed
 	}
-	s.nsp.srv.metrics.eventOut(p, 1)
+	s.nsp.srv.metrics.eventOut(1)
 	s.nsp.srv.notifyEvent(MessageEvent{Direction: Out, Namespace: s.nsp.name, Event: p.Event, SID: s.id, Recipients: 1, Bytes: p.Bytes()})
 	return nil
 }
@@ -362,7 +362,7 @@ func (s *Socket) onEvent(pkt socketio.Packet, atts [][]byte) error {
 	for _, a := range atts {
 		size += len(a)
 	}
-	s.nsp.srv.metrics.eventIn(size)
+	s.nsp.srv.metrics.eventsIn.Inc()
 	s.nsp.srv.notifyEvent(MessageEvent{Direction: In, Namespace: s.nsp.name, Event: event, SID: s.id, Bytes: size})
 
 	ack := noAck

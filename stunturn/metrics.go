@@ -2,6 +2,7 @@ package stunturn
 
 import (
 	"fmt"
+	"github.com/noomrtc/noom/internal/promreg"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -208,20 +209,15 @@ func newMetrics(reg prometheus.Registerer, src gaugeSource) (*metrics, error) {
 		requests, auth, m.allocations, failures, relayBytes, relayPackets,
 		m.relayDropped, denied, drops, m.lifetime, newStateCollector(src),
 	}
-	for _, c := range cs {
-		if err := reg.Register(c); err != nil {
-			m.unregister(reg)
-			return nil, fmt.Errorf("stunturn: registering metrics: %w", err)
-		}
-		m.collectors = append(m.collectors, c)
+	if err := promreg.Register(reg, cs...); err != nil {
+		return nil, fmt.Errorf("stunturn: registering metrics: %w", err)
 	}
+	m.collectors = cs
 	return m, nil
 }
 
 func (m *metrics) unregister(reg prometheus.Registerer) {
-	for _, c := range m.collectors {
-		reg.Unregister(c)
-	}
+	promreg.Unregister(reg, m.collectors...)
 	m.collectors = nil
 }
 

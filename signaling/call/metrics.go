@@ -1,6 +1,9 @@
 package call
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/noomrtc/noom/internal/promreg"
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 type metrics struct {
 	joins        *prometheus.CounterVec // by result
@@ -53,13 +56,8 @@ func newMetrics(reg prometheus.Registerer, svc *Service) (*metrics, error) {
 			return float64(n)
 		}),
 	}
-	for i, c := range collectors {
-		if err := reg.Register(c); err != nil {
-			for _, done := range collectors[:i] { // all or nothing: New may be retried
-				reg.Unregister(done)
-			}
-			return nil, err
-		}
+	if err := promreg.Register(reg, collectors...); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
