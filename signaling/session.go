@@ -85,7 +85,6 @@ type session struct {
 	upgrading bool
 	queue     []frame
 	queued    int
-	spare     []frame       // the writer's last batch, reused
 	pollWake  chan struct{} // one slot: wakes the GET in flight; nil for WebSocket-only sessions
 	polling   bool          // a GET is in flight
 	posting   bool          // a POST is in flight
@@ -169,16 +168,16 @@ var (
 	probeReply = []byte("3probe")
 )
 
-// send queues frames for the client without blocking. With inline set, a
-// sender that finds no writer running writes them itself, without
-// blocking (see writeNow): right for one recipient, where it saves a
-// goroutine start and a scheduler round; a broadcast to many leaves the
-// writing to writer goroutines, which batch.
-//
 // send queues frames for the client without blocking. It returns false if
 // the session is closed, or if the frames would overflow the queue, in which
 // case the session is closed as a slow consumer. A volatile send is dropped
 // (returning false) when the transport is not ready to write at once.
+//
+// On WebSocket, when no writer is running: with inline set (one recipient,
+// or a call room), the sender writes the frames itself with one
+// non-blocking write (writeNow); otherwise (a broadcast to many) the
+// server's flusher writes them. Either hands what the socket does not take
+// to a writer goroutine (writeLoop).
 func (s *session) send(f frame, volatile, inline bool, more ...frame) bool {
 	s.mu.Lock()
 	if s.state != stateOpen {

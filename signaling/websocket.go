@@ -263,8 +263,7 @@ func (s *session) writeLoop(conn *websocket.Conn) {
 			}
 			return
 		}
-		s.queue, s.spare = s.spare[:0], nil
-		s.queued = 0
+		s.queue, s.queued = nil, 0
 		s.mu.Unlock()
 
 		var err error
@@ -282,14 +281,8 @@ func (s *session) writeLoop(conn *websocket.Conn) {
 		n := 0
 		for i := range batch {
 			n += len(batch[i].data)
-			batch[i] = frame{}
 		}
 		s.srv.metrics.bytesOut.Add(float64(n))
-		s.mu.Lock()
-		if s.spare == nil && cap(batch) <= 1024 {
-			s.spare = batch[:0]
-		}
-		s.mu.Unlock()
 		if err != nil {
 			s.close(ReasonTransportError, closeNow)
 			nc.Close()
