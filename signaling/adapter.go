@@ -258,7 +258,7 @@ func (a *MemoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
 	first, more := p.frames()
 	n := 0
 	a.apply(opts, func(s *Socket, total int) {
-		if s.Connected() && s.client.sess.send(first, opts.Volatile, total <= inlineRecipients, more...) {
+		if s.Connected() && s.client.sess.sendBroadcast(first, opts.Volatile, total, more...) {
 			n++
 		}
 	})
@@ -292,7 +292,7 @@ func (a *MemoryAdapter) BroadcastWithAck(p *Packet, opts BroadcastOptions, clien
 			}
 		}
 		s.mu.Unlock()
-		if s.client.sess.send(first, opts.Volatile, total <= inlineRecipients, more...) {
+		if s.client.sess.sendBroadcast(first, opts.Volatile, total, more...) {
 			n++
 		} else {
 			s.mu.Lock()

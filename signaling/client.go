@@ -196,7 +196,7 @@ func (c *client) connectError(nsp string, message string, data any) {
 	if err != nil {
 		b = []byte(`[{"message":"connection refused"}]`)
 	}
-	c.sess.send(frame{data: encodeControl(socketio.ConnectError, nsp, b[1:len(b)-1]), op: opText}, false, true)
+	c.sess.sendDirect(frame{data: encodeControl(socketio.ConnectError, nsp, b[1:len(b)-1]), op: opText})
 }
 
 func (c *client) connect(pkt socketio.Packet) {

@@ -27,6 +27,14 @@ type metrics struct {
 	payloadRejected     *prometheus.CounterVec // by transport
 
 	open [2]atomic.Int64 // sessions by current transport
+
+	// Plain counts for Server.Stats, readable without the registry.
+	count struct {
+		packetsIn, packetsOut atomic.Uint64 // Socket.IO packets (a broadcast counts per recipient)
+		bytesIn, bytesOut     atomic.Uint64 // Engine.IO bytes
+		sessionsOpened        atomic.Uint64
+		sessionsClosed        atomic.Uint64
+	}
 }
 
 func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
@@ -118,6 +126,7 @@ func (m *metrics) opened(t transportKind) {
 	m.connections.WithLabelValues(t.String()).Inc()
 	m.handshakes.WithLabelValues("ok").Inc()
 	m.open[t].Add(1)
+	m.count.sessionsOpened.Add(1)
 }
 
 func (m *metrics) transportSwitch(from, to transportKind) {
@@ -128,9 +137,21 @@ func (m *metrics) transportSwitch(from, to transportKind) {
 func (m *metrics) closed(t transportKind, reason string) {
 	m.open[t].Add(-1)
 	m.disconnects.WithLabelValues(reason).Inc()
+	m.count.sessionsClosed.Add(1)
+}
+
+func (m *metrics) received(n int) {
+	m.bytesIn.Add(float64(n))
+	m.count.bytesIn.Add(uint64(n))
+}
+
+func (m *metrics) wrote(n int) {
+	m.bytesOut.Add(float64(n))
+	m.count.bytesOut.Add(uint64(n))
 }
 
 func (m *metrics) eventOut(recipients int) {
 	m.eventsOut.Inc()
 	m.deliveries.Add(float64(recipients))
+	m.count.packetsOut.Add(uint64(recipients))
 }

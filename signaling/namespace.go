@@ -181,7 +181,7 @@ func (n *Namespace) connect(s *Socket) {
 	s.mu.Unlock()
 	n.adapter.AddAll(s.id, []string{s.id})
 	reply := append([]byte(`{"sid":`), socketio.AppendString(nil, s.id)...)
-	s.client.sess.send(frame{data: encodeControl(socketio.Connect, n.name, append(reply, '}')), op: opText}, false, true)
+	s.client.sess.sendDirect(frame{data: encodeControl(socketio.Connect, n.name, append(reply, '}')), op: opText})
 	n.srv.metrics.socketsConnected.Inc()
 	n.srv.notifyConnect(SocketEvent{Namespace: n.name, SID: s.id, RemoteAddr: s.client.hd.remoteAddr, Transport: s.Transport(), Time: time.Now()})
 	for _, h := range handlers {

@@ -118,7 +118,7 @@ func (s *session) writePoll(w http.ResponseWriter, batch []frame, closed bool, m
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 	w.Write(buf)
-	s.srv.metrics.bytesOut.Add(float64(len(buf)))
+	s.srv.metrics.wrote(len(buf))
 }
 
 // pollPacket is the frame as an Engine.IO packet for a polling payload
@@ -158,7 +158,7 @@ func (s *session) servePollPost(w http.ResponseWriter, r *http.Request) {
 		s.rejectPayload(w)
 		return
 	}
-	s.srv.metrics.bytesIn.Add(float64(len(body)))
+	s.srv.metrics.received(len(body))
 	err = engineio.DecodePayload(body, s.onPacket)
 	if err != nil {
 		s.close(ReasonParseError, closeGraceful)

@@ -126,10 +126,10 @@ func (s *session) startTimers(now time.Time) {
 
 func (s *session) rawReply(data []byte, binary bool) {
 	if binary {
-		s.send(frame{data: data, op: opBinary}, false, true)
+		s.sendDirect(frame{data: data, op: opBinary})
 		return
 	}
-	s.send(frame{data: append([]byte{'4'}, data...), op: opText}, false, true)
+	s.sendDirect(frame{data: append([]byte{'4'}, data...), op: opText})
 }
 
 // expired reports whether the heartbeat deadline has passed: a request that
@@ -145,7 +145,7 @@ func (s *session) onDeadline(k deadlineKind, now time.Time) {
 	case duePing:
 		due := s.srv.hb.schedule(&s.hb, duePong, now)
 		s.expires.Store(due.UnixNano())
-		s.send(frame{data: pingFrame, op: opText}, false, true)
+		s.sendDirect(frame{data: pingFrame, op: opText})
 	case duePong:
 		go s.close(ReasonPingTimeout, closeNow)
 	case dueConnect:
@@ -167,6 +167,22 @@ var (
 	closeFrame = []byte{'0' + byte(engineio.Close)}
 	probeReply = []byte("3probe")
 )
+
+// sendDirect queues control packets, acks and other packets meant for this
+// one client on the priority lane: they go before any queued broadcast.
+func (s *session) sendDirect(f frame, more ...frame) bool { return s.send(f, false, true, more...) }
+
+// sendTo queues an event for this one client (a 1:1 message) on the
+// priority lane; a volatile one is dropped when the client is not ready.
+func (s *session) sendTo(f frame, volatile bool, more ...frame) bool {
+	return s.send(f, volatile, true, more...)
+}
+
+// sendBroadcast queues one recipient's share of a broadcast that reaches
+// recipients sockets, on the broadcast lane.
+func (s *session) sendBroadcast(f frame, volatile bool, recipients int, more ...frame) bool {
+	return s.send(f, volatile, recipients <= inlineRecipients, more...)
+}
 
 // send queues frames for the client without blocking. It returns false if
 // the session is closed, or if the frames would overflow the queue, in which
@@ -298,7 +314,7 @@ func (s *session) onPacket(p engineio.Packet) error {
 	case engineio.Pong:
 		s.onPong(time.Now())
 	case engineio.Ping:
-		s.send(frame{data: append([]byte{'3'}, p.Data...), op: opText}, false, true)
+		s.sendDirect(frame{data: append([]byte{'3'}, p.Data...), op: opText})
 	case engineio.Message:
 		if raw := s.srv.cfg.Raw; raw != nil {
 			raw(p.Data, p.Binary, s.rawReply)

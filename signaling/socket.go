@@ -182,7 +182,7 @@ func (s *Socket) write(p *Packet, volatile bool) error {
 		return ErrClosed
 	}
 	first, more := p.frames()
-	if !s.client.sess.send(first, volatile, true, more...) {
+	if !s.client.sess.sendTo(first, volatile, more...) {
 		if volatile {
 			return nil
 		}
@@ -319,7 +319,7 @@ func (s *Socket) close(reason string, tell bool) {
 		h(reason)
 	}
 	if tell {
-		s.client.sess.send(frame{data: encodeControl(socketio.Disconnect, s.nsp.name, nil), op: opText}, false, true)
+		s.client.sess.sendDirect(frame{data: encodeControl(socketio.Disconnect, s.nsp.name, nil), op: opText})
 	}
 	s.nsp.remove(s)
 	s.client.remove(s)
@@ -363,6 +363,7 @@ func (s *Socket) onEvent(pkt socketio.Packet, atts [][]byte) error {
 		size += len(a)
 	}
 	s.nsp.srv.metrics.eventsIn.Inc()
+	s.nsp.srv.metrics.count.packetsIn.Add(1)
 	s.nsp.srv.notifyEvent(MessageEvent{Direction: In, Namespace: s.nsp.name, Event: event, SID: s.id, Bytes: size})
 
 	ack := noAck

@@ -93,7 +93,7 @@ func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sid, i
 	s := srv.newSession(r, ip, transportWebSocket)
 	s.ws = conn
 	srv.setupConn(s, conn)
-	s.send(frame{data: srv.openPacket(s.sid, nil), op: opText}, false, true)
+	s.sendDirect(frame{data: srv.openPacket(s.sid, nil), op: opText})
 	srv.goRead(s, conn)
 }
 
@@ -113,7 +113,7 @@ func (srv *Server) setupConn(s *session, conn *websocket.Conn) {
 	// Control frames go through our writer: gorilla's defaults would write
 	// from the reading goroutine.
 	conn.SetPingHandler(func(data string) error {
-		s.send(frame{data: []byte(data), op: opPong}, false, true)
+		s.sendDirect(frame{data: []byte(data), op: opPong})
 		return nil
 	})
 	conn.SetCloseHandler(func(int, string) error { return nil })
@@ -225,7 +225,7 @@ func (s *session) readLoop(conn *websocket.Conn) {
 			s.close(ReasonParseError, closeNow)
 			return
 		}
-		s.srv.metrics.bytesIn.Add(float64(len(data)))
+		s.srv.metrics.received(len(data))
 		if err := s.onPacket(p); err != nil {
 			s.close(ReasonParseError, closeNow)
 			return
@@ -282,7 +282,7 @@ func (s *session) writeLoop(conn *websocket.Conn) {
 		for i := range batch {
 			n += len(batch[i].data)
 		}
-		s.srv.metrics.bytesOut.Add(float64(n))
+		s.srv.metrics.wrote(n)
 		if err != nil {
 			s.close(ReasonTransportError, closeNow)
 			nc.Close()
@@ -354,7 +354,7 @@ func (s *session) writeNow(ws *websocket.Conn, batch []frame) {
 	}
 	n, err := s.rawWrite(ws, buf)
 	if n > 0 {
-		s.srv.metrics.bytesOut.Add(float64(n))
+		s.srv.metrics.wrote(n)
 	}
 	s.mu.Lock()
 	if err != nil {
