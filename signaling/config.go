@@ -28,9 +28,17 @@ type Config struct {
 	// MaxPayload is the largest Engine.IO message or polling body accepted,
 	// in bytes, as Socket.IO's maxHttpBufferSize. Default 1,000,000.
 	MaxPayload int
-	// MaxQueueBytes bounds the bytes queued for one client; a client whose
-	// queue would exceed it is disconnected ("slow consumer"). Default 4 MiB.
+	// MaxQueueBytes bounds the bytes queued for one client, both lanes and
+	// what its writer holds; a client whose queue would exceed it is
+	// disconnected ("slow consumer"). A single packet bigger than this is
+	// not sent (counted as noom_signaling_oversize_dropped_total); the
+	// client stays. Default 2 MiB.
 	MaxQueueBytes int
+	// MaxQueueDelay bounds how long a broadcast may wait for a client: a
+	// client whose oldest unwritten broadcast is older is disconnected
+	// ("slow consumer"). Control packets, acks and 1:1 messages go first
+	// and are bounded by WriteTimeout. Default 2s.
+	MaxQueueDelay time.Duration
 	// MaxRoomsPerSocket bounds the rooms one socket may be in, its own
 	// private room included. Default 64.
 	MaxRoomsPerSocket int
@@ -91,13 +99,14 @@ func (c *Config) setDefaults() {
 	def(&c.PingTimeout, 20*time.Second)
 	def(&c.ConnectTimeout, 45*time.Second)
 	def(&c.WriteTimeout, 10*time.Second)
+	def(&c.MaxQueueDelay, 2*time.Second)
 	defInt := func(p *int, v int) {
 		if *p == 0 {
 			*p = v
 		}
 	}
 	defInt(&c.MaxPayload, 1_000_000)
-	defInt(&c.MaxQueueBytes, 4<<20)
+	defInt(&c.MaxQueueBytes, 2<<20)
 	defInt(&c.MaxRoomsPerSocket, 64)
 	defInt(&c.MaxAttachments, 10)
 	defInt(&c.MaxNamespaces, 16)
@@ -116,7 +125,7 @@ func (c *Config) validate() error {
 	if !strings.HasPrefix(c.Path, "/") {
 		return fmt.Errorf("%w: Path %q must start with /", ErrConfig, c.Path)
 	}
-	for _, d := range []time.Duration{c.PingInterval, c.PingTimeout, c.ConnectTimeout, c.WriteTimeout} {
+	for _, d := range []time.Duration{c.PingInterval, c.PingTimeout, c.ConnectTimeout, c.WriteTimeout, c.MaxQueueDelay} {
 		if d < 0 {
 			return fmt.Errorf("%w: negative duration %v", ErrConfig, d)
 		}

@@ -10,22 +10,27 @@
 // MemoryAdapter are safe for concurrent use.
 //
 // Each connection has one reading goroutine (the WebSocket read loop, or
-// the one POST request in flight) and at most one writer at a time, marked
-// under the session's lock: for long-polling, the one GET request in
-// flight; for WebSocket, a sender writing a small send itself with one
-// non-blocking write, the server's one flusher goroutine writing
-// broadcasts to clients whose sockets have room, or, for a client that is
-// not keeping up, a writer goroutine of its own that may wait for it
-// (within Config.WriteTimeout) and is gone once its queue is empty. Event handlers, connection
-// handlers and middlewares run on the reading goroutine of the connection
-// they concern, one at a time, in the order the client sent: a slow handler
-// delays that client alone.
+// the one POST request in flight) and at most one writer at a time, the
+// holder of the session's writing mark: for long-polling, the one GET
+// request in flight; for WebSocket, a sender that found nobody writing and
+// makes one non-blocking write of what is queued, or, for what the socket
+// did not take at once, the connection's writer goroutine, which may wait
+// for the client (within Config.WriteTimeout and Config.MaxQueueDelay) and
+// is gone once the queue is empty: an idle connection has no writer
+// goroutine. Event handlers, connection handlers and middlewares run on the
+// reading goroutine of the connection they concern, one at a time, in the
+// order the client sent: a slow handler delays that client alone.
 //
-// Sending never blocks: an emit or broadcast encodes the packet once and
-// appends it to each recipient's byte-bounded queue (or writes it at once
-// where the socket takes it without waiting). A client whose queue
-// would pass Config.MaxQueueBytes is disconnected with reason "slow
-// consumer"; it never slows a sender or another client.
+// Sending never blocks on a client: an emit or broadcast encodes the packet
+// once and appends it to each recipient's queue, which has two lanes (see
+// lanes.go): control packets, acks, 1:1 messages and small rooms go before
+// fan-outs to many. A client whose queue would pass Config.MaxQueueBytes,
+// or whose oldest broadcast has waited longer than Config.MaxQueueDelay, is
+// disconnected with reason "slow consumer"; it never slows a sender or
+// another client. A broadcaster does the fan-out's non-blocking writes
+// itself, on its own goroutine (the reader of the client that caused it,
+// for a handler), so a producer is paced by its own fan-out and reads its
+// client's next message only when it is done.
 //
 // One heartbeat goroutine keeps every connection's ping, pong and connect
 // deadlines (no timer per connection). Observer hooks run outside every

@@ -25,6 +25,8 @@ type metrics struct {
 	slowConsumers       prometheus.Counter
 	volatileDropped     prometheus.Counter
 	payloadRejected     *prometheus.CounterVec // by transport
+	oversize            prometheus.Counter
+	queueDelay          prometheus.Histogram
 
 	open [2]atomic.Int64 // sessions by current transport
 
@@ -68,6 +70,11 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 			Name: "volatile_dropped_total", Help: "Volatile packets dropped for clients not ready to write."}),
 		payloadRejected: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "payload_rejections_total", Help: "Messages or bodies over maxPayload, by transport."}, []string{"transport"}),
+		oversize: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "oversize_dropped_total", Help: "Outgoing packets not sent because one alone is bigger than a client's queue bound."}),
+		queueDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub,
+			Name: "queue_delay_seconds", Help: "How long the oldest packet of each WebSocket write waited in the hub before it was written.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}}),
 	}
 	for _, t := range []string{"polling", "websocket"} {
 		m.connections.WithLabelValues(t)
@@ -88,7 +95,10 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 	collectors := []prometheus.Collector{
 		m.connections, m.handshakes, m.upgrades, m.disconnects, m.socketsConnected, m.socketsDisconnected,
 		m.eventsIn, m.eventsOut, m.deliveries, m.bytesIn, m.bytesOut, m.slowConsumers, m.volatileDropped,
-		m.payloadRejected,
+		m.payloadRejected, m.oversize, m.queueDelay,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "queued_bytes",
+			Help: "Bytes queued to clients now and not yet written, over all connections."},
+			func() float64 { return float64(srv.queuedBytes.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "open_connections",
 			Help: "Engine.IO sessions open now, by current transport.", ConstLabels: prometheus.Labels{"transport": "polling"}},
 			open(transportPolling)),

@@ -63,7 +63,7 @@ func (s *session) servePollGet(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	for len(s.queue) == 0 && s.state == stateOpen && !s.upgrading && s.transport == transportPolling {
+	for s.prio.bytes+s.bcast.bytes == 0 && s.state == stateOpen && !s.upgrading && s.transport == transportPolling {
 		s.mu.Unlock()
 		select {
 		case <-s.pollWake:
@@ -75,8 +75,7 @@ func (s *session) servePollGet(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 	}
-	batch := s.queue
-	s.queue, s.queued = nil, 0
+	batch := s.takeAllLocked()
 	closed, mode := s.state != stateOpen, s.mode
 	s.polling = false
 	s.mu.Unlock()
@@ -86,8 +85,7 @@ func (s *session) servePollGet(w http.ResponseWriter, r *http.Request) {
 // servePollFinal answers the GET that follows a close, from a tombstone.
 func (s *session) servePollFinal(w http.ResponseWriter) {
 	s.mu.Lock()
-	batch := s.queue
-	s.queue, s.queued = nil, 0
+	batch := s.takeAllLocked()
 	mode := s.mode
 	s.mu.Unlock()
 	s.writePoll(w, batch, true, mode)

@@ -235,7 +235,7 @@ func TestConfigValidation(t *testing.T) {
 	defer srv.Shutdown(t.Context())
 	c := srv.Config()
 	if c.Path != "/rt/" || c.PingInterval != 25*time.Second || c.PingTimeout != 20*time.Second ||
-		c.MaxPayload != 1_000_000 || c.MaxQueueBytes != 4<<20 || c.MaxRoomsPerSocket != 64 ||
+		c.MaxPayload != 1_000_000 || c.MaxQueueBytes != 2<<20 || c.MaxQueueDelay != 2*time.Second || c.MaxRoomsPerSocket != 64 ||
 		c.MaxAttachments != 10 || c.MaxNamespaces != 16 || c.ConnectTimeout != 45*time.Second {
 		t.Errorf("defaults: %+v", c)
 	}

@@ -24,7 +24,9 @@ type Server struct {
 	log     interface{ Warn(string, ...any) }
 	metrics *metrics
 	hb      *heartbeat
-	flush   *flusher
+	fanout  fanoutClock
+	// queuedBytes is what every client's lanes hold, for the gauge.
+	queuedBytes atomic.Int64
 	upgrade *websocket.Upgrader
 	obs     atomic.Pointer[[]*observerEntry]
 	obsMu   sync.Mutex // serializes changes to obs
@@ -73,7 +75,6 @@ func New(cfg Config, reg prometheus.Registerer) (*Server, error) {
 	srv.upgrade = srv.upgrader()
 	srv.hb = newHeartbeat(cfg.PingInterval, cfg.PingTimeout, cfg.ConnectTimeout,
 		func(s *session, k deadlineKind, now time.Time) { s.onDeadline(k, now) })
-	srv.flush = newFlusher()
 	srv.Of("/")
 	return srv, nil
 }
@@ -312,7 +313,6 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	srv.hb.close()
-	srv.flush.close()
 	srv.closeAdapters()
 	return err
 }

@@ -38,17 +38,6 @@ const (
 	opPong   = websocket.PongMessage
 )
 
-// frame is one queued Engine.IO packet, already encoded: for text, the type
-// digit and data; for binary, the raw bytes. Broadcasts share data.
-type frame struct {
-	data []byte
-	op   uint8
-}
-
-// queued counts a frame's bytes toward the queue bound, with a small
-// per-frame overhead so that floods of empty frames are bounded too.
-func (f frame) cost() int { return len(f.data) + 16 }
-
 type closeMode uint8
 
 const (
@@ -83,13 +72,22 @@ type session struct {
 	mode      closeMode
 	transport transportKind
 	upgrading bool
-	queue     []frame
-	queued    int
-	pollWake  chan struct{} // one slot: wakes the GET in flight; nil for WebSocket-only sessions
-	polling   bool          // a GET is in flight
-	posting   bool          // a POST is in flight
-	ws        *websocket.Conn
-	writing   bool // a WebSocket writer runs: a goroutine, or a sender writing inline
+	prio      lane // control packets, acks, 1:1 messages, small rooms
+	bcast     lane // fan-out to many: bounded by bytes and age too
+	inflight  int  // bytes a writer has taken and not yet written
+	// inflightAt is when the oldest broadcast frame the writer holds was
+	// queued (UnixNano), 0 when it holds none: the age bound covers a
+	// writer stuck on a client that does not read. restAt is the same for
+	// the rest of a partial inline write, queued first on the priority lane.
+	inflightAt, restAt int64
+	pollWake           chan struct{} // one slot: wakes the GET in flight; nil for WebSocket-only sessions
+	polling            bool          // a GET is in flight
+	posting            bool          // a POST is in flight
+	ws                 *websocket.Conn
+	// writing marks the WebSocket's one writer of the moment: a sender
+	// making one non-blocking write, or the session's writer goroutine.
+	// Whoever sets it owns every write to the connection until it clears it.
+	writing bool
 
 	// raw is the WebSocket's file descriptor access for non-blocking
 	// writes; only the writer of the moment touches it.
@@ -168,81 +166,6 @@ var (
 	probeReply = []byte("3probe")
 )
 
-// sendDirect queues control packets, acks and other packets meant for this
-// one client on the priority lane: they go before any queued broadcast.
-func (s *session) sendDirect(f frame, more ...frame) bool { return s.send(f, false, true, more...) }
-
-// sendTo queues an event for this one client (a 1:1 message) on the
-// priority lane; a volatile one is dropped when the client is not ready.
-func (s *session) sendTo(f frame, volatile bool, more ...frame) bool {
-	return s.send(f, volatile, true, more...)
-}
-
-// sendBroadcast queues one recipient's share of a broadcast that reaches
-// recipients sockets, on the broadcast lane.
-func (s *session) sendBroadcast(f frame, volatile bool, recipients int, more ...frame) bool {
-	return s.send(f, volatile, recipients <= inlineRecipients, more...)
-}
-
-// send queues frames for the client without blocking. It returns false if
-// the session is closed, or if the frames would overflow the queue, in which
-// case the session is closed as a slow consumer. A volatile send is dropped
-// (returning false) when the transport is not ready to write at once.
-//
-// On WebSocket, when no writer is running: with inline set (one recipient,
-// or a call room), the sender writes the frames itself with one
-// non-blocking write (writeNow); otherwise (a broadcast to many) the
-// server's flusher writes them. Either hands what the socket does not take
-// to a writer goroutine (writeLoop).
-func (s *session) send(f frame, volatile, inline bool, more ...frame) bool {
-	s.mu.Lock()
-	if s.state != stateOpen {
-		s.mu.Unlock()
-		return false
-	}
-	if volatile && (s.queued > 0 || (s.transport == transportPolling && !s.polling)) {
-		s.mu.Unlock()
-		s.srv.metrics.volatileDropped.Inc()
-		return false
-	}
-	cost := f.cost()
-	for _, m := range more {
-		cost += m.cost()
-	}
-	if s.queued+cost > s.srv.cfg.MaxQueueBytes {
-		s.mu.Unlock()
-		go s.close(ReasonSlowConsumer, closeNow) // counted there, once
-		return false
-	}
-	s.queue = append(s.queue, f)
-	s.queue = append(s.queue, more...)
-	s.queued += cost
-	if inline && s.transport == transportWebSocket && s.ws != nil && !s.writing && s.srv.cfg.PacketGap == 0 && s.queued <= inlineMax {
-		// Nobody is writing: become the writer for one non-blocking write.
-		s.writing = true
-		batch, ws := s.queue, s.ws
-		s.queue, s.queued = nil, 0
-		s.mu.Unlock()
-		s.writeNow(ws, batch)
-		return true
-	}
-	if s.transport == transportWebSocket && s.ws != nil && !s.writing && s.srv.cfg.PacketGap == 0 {
-		// A broadcast: the server's flusher writes for this session soon,
-		// without a goroutine of its own.
-		s.writing = true
-		s.wg.Add(1)
-		s.mu.Unlock()
-		s.srv.flush.add(s)
-		return true
-	}
-	start := s.kickLocked()
-	s.mu.Unlock()
-	if start != nil {
-		go s.writeLoop(start)
-	}
-	return true
-}
-
 // kickLocked wakes the writer: the GET in flight, or a new WebSocket writer
 // goroutine, which it returns for the caller to start outside the lock.
 func (s *session) kickLocked() *websocket.Conn {
@@ -254,22 +177,47 @@ func (s *session) kickLocked() *websocket.Conn {
 		}
 		return nil
 	}
+	s.wakePollLocked()
+	return nil
+}
+
+// wakePollLocked wakes the polling GET in flight, if any.
+func (s *session) wakePollLocked() {
+	if s.pollWake == nil {
+		return
+	}
 	select {
 	case s.pollWake <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 // close ends the session once; later calls do nothing. It never blocks on
 // the network: a graceful close hands the goodbye to the writer.
 func (s *session) close(reason string, mode closeMode) {
 	s.mu.Lock()
-	if s.state != stateOpen {
+	if !s.markClosedLocked(reason, mode) {
 		s.mu.Unlock()
 		return
 	}
+	s.finishClose(reason, mode)
+}
+
+// markClosedLocked marks the session closed, with s.mu held, and reports
+// whether this call did it. Sends fail from then on. The caller then
+// calls finishClose, which releases s.mu.
+func (s *session) markClosedLocked(reason string, mode closeMode) bool {
+	if s.state != stateOpen {
+		return false
+	}
 	s.state, s.reason, s.mode = stateClosed, reason, mode
+	s.closed.Store(true)
+	return true
+}
+
+// finishClose does the rest of close for a session markClosedLocked has
+// just marked; it is called with s.mu held and releases it.
+func (s *session) finishClose(reason string, mode closeMode) {
 	if reason == ReasonSlowConsumer {
 		s.srv.metrics.slowConsumers.Inc()
 	}
@@ -285,12 +233,13 @@ func (s *session) close(reason string, mode closeMode) {
 	}
 	// With no GET in flight, the next GET still gets the goodbye: a noop if
 	// the client closed, or what a graceful close left queued (such as a
-	// DISCONNECT), then the close packet. With nothing queued the session
-	// is simply gone (400), as the reference server does after an error.
+	// DISCONNECT), then the close packet; the close packet alone when the
+	// server closed on purpose and the last GET took everything before it.
+	// After an error with nothing queued the session is simply gone (400),
+	// as the reference server does.
 	tombstone := s.transport == transportPolling && s.ws == nil && !s.polling &&
-		(mode == closeByClient || (mode == closeGraceful && len(s.queue) > 0))
+		(mode == closeByClient || (mode == closeGraceful && (s.queuedLocked() > 0 || serverGoodbye(reason))))
 	s.mu.Unlock()
-	s.closed.Store(true)
 	if tombstone {
 		s.srv.addTombstone(s)
 	}
@@ -304,6 +253,12 @@ func (s *session) close(reason string, mode closeMode) {
 	s.srv.hb.remove(&s.cn)
 	s.srv.removeSession(s, reason)
 	s.client.onClose(reason)
+}
+
+// serverGoodbye reports whether the server closes for reason on purpose
+// (not after a client's error): the client is owed the close packet.
+func serverGoodbye(reason string) bool {
+	return reason == ReasonForcedServerClose || reason == ReasonServerShuttingDown || reason == ReasonConnectTimeout
 }
 
 func (s *session) isClosed() bool { return s.closed.Load() }

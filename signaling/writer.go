@@ -1,0 +1,267 @@
+package signaling
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// The WebSocket write path. At any moment a connection has at most one
+// writer, the holder of session.writing:
+//
+//   - a sender that found nobody writing makes one non-blocking write of
+//     everything queued (writeNow) and is done: no goroutine, no wait;
+//   - what the socket did not take, or a batch too big to write inline,
+//     goes to the session's writer goroutine (writeLoop), which may wait for
+//     the client within Config.WriteTimeout and the age bound, and exits
+//     when the lanes are empty. An idle connection has no writer goroutine.
+
+// writeBufs pools the buffered writers of writer goroutines: an idle
+// connection holds no write buffer.
+var writeBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<10) }}
+
+// writeLoop drains the lanes to the WebSocket: it takes everything queued
+// (priority lane first), writes it through one pooled buffer, flushes once,
+// and repeats until the lanes are empty, then exits. After a graceful close
+// it sends a close frame and closes the connection.
+func (s *session) writeLoop(conn *websocket.Conn) {
+	defer s.wg.Done()
+	nc := conn.NetConn()
+	for {
+		s.mu.Lock()
+		if s.prio.bytes+s.bcast.bytes == 0 {
+			s.writing = false
+			closed := s.state != stateOpen
+			s.mu.Unlock()
+			if closed {
+				msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+				writeFrames(nc, []frame{{data: msg, op: opClose}}, time.Now().Add(time.Second))
+				nc.Close()
+			}
+			return
+		}
+		batch := s.takeLocked()
+		deadline := s.writeDeadlineLocked()
+		closing := s.state != stateOpen
+		s.mu.Unlock()
+
+		var err error
+		if gap := s.srv.cfg.PacketGap; gap > 0 {
+			for i := 0; i < len(batch) && err == nil; i++ {
+				// The gap holds between batches too: the writer of a batch
+				// may start right after the last one's write.
+				time.Sleep(gap - time.Since(s.lastWrite))
+				err = writeFrames(nc, batch[i:i+1], deadline)
+				s.lastWrite = time.Now()
+			}
+		} else {
+			err = writeFrames(nc, batch, deadline)
+		}
+		s.wrote(batch, err == nil)
+		if err != nil {
+			reason := ReasonTransportError
+			if errors.Is(err, os.ErrDeadlineExceeded) && !closing {
+				reason = ReasonSlowConsumer
+			}
+			s.close(reason, closeNow)
+			nc.Close()
+			s.mu.Lock()
+			s.writing = false
+			s.mu.Unlock()
+			return
+		}
+	}
+}
+
+// writeDeadlineLocked bounds the write of the batch just taken: within
+// WriteTimeout, and, when it holds broadcasts, before the oldest of them
+// is older than MaxQueueDelay.
+func (s *session) writeDeadlineLocked() time.Time {
+	d := time.Now().Add(s.srv.cfg.WriteTimeout)
+	if s.inflightAt != 0 {
+		if age := time.Unix(0, s.inflightAt).Add(s.srv.cfg.MaxQueueDelay); age.Before(d) {
+			d = age
+		}
+	}
+	return d
+}
+
+// wrote records a batch the writer of the moment has written (ok) or
+// failed to write: bytes out, how long its oldest frame waited, and
+// nothing in flight any more.
+func (s *session) wrote(batch []frame, ok bool) {
+	n := 0
+	oldest := int64(0)
+	for i := range batch {
+		n += len(batch[i].data)
+		if at := batch[i].at; at != 0 && (oldest == 0 || at < oldest) {
+			oldest = at
+		}
+		batch[i] = frame{}
+	}
+	if ok {
+		s.srv.metrics.wrote(n)
+		if oldest != 0 {
+			s.srv.metrics.queueDelay.Observe(time.Since(time.Unix(0, oldest)).Seconds())
+		}
+	}
+	s.mu.Lock()
+	s.doneLocked()
+	s.mu.Unlock()
+}
+
+// writeFrames writes server-to-client WebSocket frames (unmasked, final)
+// through a pooled buffer, with one flush and one deadline for the batch.
+func writeFrames(nc net.Conn, frames []frame, deadline time.Time) error {
+	bw := writeBufs.Get().(*bufio.Writer)
+	bw.Reset(nc)
+	defer func() {
+		bw.Reset(nil)
+		writeBufs.Put(bw)
+	}()
+	nc.SetWriteDeadline(deadline)
+	var hdr [10]byte
+	for _, f := range frames {
+		if f.op != opRaw {
+			bw.Write(appendFrameHeader(hdr[:0], f.op, len(f.data)))
+		}
+		bw.Write(f.data)
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	// A deadline stays on the connection: cleared, so that a later inline
+	// write (which checks it too) does not fail on it.
+	return nc.SetWriteDeadline(time.Time{})
+}
+
+func appendFrameHeader(dst []byte, op uint8, n int) []byte {
+	dst = append(dst, 0x80|op)
+	switch {
+	case n < 126:
+		return append(dst, byte(n))
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16(append(dst, 126), uint16(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(dst, 127), uint64(n))
+	}
+}
+
+// inlineMax is the most a sender writes inline; more goes to the writer
+// goroutine.
+const inlineMax = 64 << 10
+
+// opRaw marks queued bytes that are already framed: the rest of a partial
+// inline write.
+const opRaw = 0xff
+
+var inlineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// writeNow is the write path of a sender that found no writer running
+// (send made it the writer): it frames batch and makes one non-blocking
+// write. What the socket does not take at once — all of it when the client
+// is not reading — goes back, still framed, to the head of the priority
+// lane for the writer goroutine, so the sender never waits for the client.
+// Writing inline spares a goroutine start per delivery and paces a
+// broadcaster by its own fan-out.
+func (s *session) writeNow(ws *websocket.Conn, batch []frame) {
+	bp := inlineBufs.Get().(*[]byte)
+	buf := (*bp)[:0]
+	var hdr [10]byte
+	for _, f := range batch {
+		buf = append(buf, appendFrameHeader(hdr[:0], f.op, len(f.data))...)
+		buf = append(buf, f.data...)
+	}
+	n, err := s.rawWrite(ws, buf)
+	full := err == nil && n == len(buf)
+	if full {
+		s.wrote(batch, true)
+	} else {
+		// Partly written: count what went out, and requeue the rest.
+		if n > 0 {
+			s.srv.metrics.wrote(n)
+		}
+		at := batch[0].at
+		for i := range batch {
+			batch[i] = frame{}
+		}
+		s.mu.Lock()
+		bcastAt := s.inflightAt
+		s.doneLocked()
+		if err == nil {
+			// The rest goes first, and keeps the age of the broadcasts in it.
+			rest := frame{data: bytes.Clone(buf[n:]), op: opRaw, at: at}
+			s.prio.q = append([]frame{rest}, s.prio.q...)
+			s.prio.bytes += rest.cost()
+			s.restAt = bcastAt
+			s.srv.queuedBytes.Add(int64(rest.cost()))
+		}
+		s.mu.Unlock()
+	}
+	s.mu.Lock()
+	switch {
+	case err != nil:
+		s.writing = false
+		s.mu.Unlock()
+		s.close(ReasonTransportError, closeNow)
+		ws.NetConn().Close()
+	case s.prio.bytes+s.bcast.bytes > 0 || s.state != stateOpen:
+		// The client is not keeping up, more arrived meanwhile, or it must
+		// be told goodbye: the writer goroutine takes over.
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.writeLoop(ws)
+	default:
+		s.writing = false
+		s.mu.Unlock()
+	}
+	if cap(buf) <= inlineMax {
+		*bp = buf[:0]
+		inlineBufs.Put(bp)
+	}
+}
+
+// rawWrite writes b without blocking and returns how much the socket took.
+// A connection without a file descriptor (TLS, tests' pipes) takes nothing
+// here; the writer goroutine writes it instead.
+func (s *session) rawWrite(ws *websocket.Conn, b []byte) (int, error) {
+	if s.raw == nil {
+		sc, ok := ws.NetConn().(syscall.Conn)
+		if !ok {
+			return 0, nil
+		}
+		rc, err := sc.SyscallConn()
+		if err != nil {
+			return 0, nil
+		}
+		s.raw = rc
+	}
+	var n int
+	var werr error
+	err := s.raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), b)
+			if werr != syscall.EINTR {
+				return true // done either way: never wait for the client
+			}
+		}
+	})
+	if n < 0 {
+		n = 0
+	}
+	if err != nil {
+		return n, err
+	}
+	if werr == syscall.EAGAIN {
+		return n, nil
+	}
+	return n, werr
+}
