@@ -27,9 +27,9 @@ type Server struct {
 	fanout  fanoutClock
 	// queuedBytes is what every client's lanes hold, for the gauge.
 	queuedBytes atomic.Int64
-	upgrade *websocket.Upgrader
-	obs     atomic.Pointer[[]*observerEntry]
-	obsMu   sync.Mutex // serializes changes to obs
+	upgrade     *websocket.Upgrader
+	obs         atomic.Pointer[[]*observerEntry]
+	obsMu       sync.Mutex // serializes changes to obs
 
 	mu sync.RWMutex
 	// mu guards the following fields.
