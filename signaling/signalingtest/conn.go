@@ -215,7 +215,7 @@ func (c *Conn) run(read func() error) {
 		switch {
 		case err == nil || errors.Is(err, errStop):
 			err = ErrServerClosed
-		case !errors.Is(err, ErrProtocol):
+		case !errors.Is(err, ErrProtocol) && !errors.Is(err, ErrServerClosed):
 			err = fmt.Errorf("%w: %w", ErrServerClosed, err)
 		}
 		c.wmu.Lock()
