@@ -66,6 +66,31 @@ func TestSmallLoad(t *testing.T) {
 	}
 }
 
+// TestSmallLoadFixedRate runs the relay phases with broadcasts at a fixed
+// rate instead of closed loop, and skips the broadcast phases.
+func TestSmallLoadFixedRate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	var out bytes.Buffer
+	stdout = &out
+	defer func() { stdout = os.Stdout }()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err := load(ctx, []string{"-conns", "110", "-rooms", "1", "-room", "100", "-broadcasts", "0", "-bcast-for", "0",
+		"-bcast-rate", "200", "-pairs", "5", "-relay-for", "500ms", "-settle", "100ms", "-drain", "20s", "-dialers", "8"})
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "broadcast burst") || strings.Contains(out.String(), "broadcast loop") {
+		t.Error("a skipped phase ran")
+	}
+	if !regexp.MustCompile(`relay, loaded: .*\(200 broadcasts/s; .* p99 [0-9.]+[µm]?s, max`).MatchString(out.String()) {
+		t.Error("no loaded relay line at 200 broadcasts/s")
+	}
+}
+
 func TestHist(t *testing.T) {
 	var h hist
 	for i := 1; i <= 1000; i++ {
