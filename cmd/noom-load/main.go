@@ -1,11 +1,24 @@
 // Command noom-load measures the signaling hub under load on loopback and
-// prints the numbers:
+// prints the numbers. Its phases, in order:
 //
-//   - RSS of the server process per idle connection at -conns connections;
-//   - new connections per second while ramping up;
-//   - broadcast deliveries per second to a room of -room sockets;
-//   - 1:1 relay latency (p50/p99/max) while every connection is open and
-//     broadcasts run.
+//  1. connections: new connections per second while opening -conns
+//     (WebSocket + Socket.IO CONNECT);
+//  2. idle memory: the hub's RSS per idle connection, read WITHOUT forcing
+//     a GC (what an operator's RSS graph shows), then after a forced GC;
+//  3. broadcast burst: -broadcasts broadcasts to one room of -room sockets
+//     as fast as one sender writes them, open loop; deliveries per second
+//     until every one has arrived;
+//  4. broadcast closed loop: one sender per room keeps -bcast-window acked
+//     broadcasts in flight for -bcast-for; deliveries per second, delivery
+//     latency p50/p99/max, and how long the hub took to deliver what was
+//     still queued when the senders stopped;
+//  5. 1:1 relay: -pairs pairs (in a process of their own) whose sockets
+//     are members of the broadcast rooms relay to each other every
+//     -relay-every, first with no broadcasts (the unloaded latency), then
+//     while the room senders saturate the hub (closed loop, or -bcast-rate
+//     a second): p50/p95/p99/max of each, the ratio of the p99s, and the
+//     sockets the hub disconnected (slow consumers) meanwhile. A relay
+//     stuck behind a broadcast backlog shows here.
 //
 // With no -server it starts its own hub in a child process ("noom-load
 // serve"), so that the RSS it reads is the hub's alone. It only ever
@@ -17,7 +30,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,15 +39,11 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 func main() {
@@ -56,143 +64,340 @@ func main() {
 }
 
 type loadOptions struct {
-	conns, room, broadcasts, payload, pairs, dialers int
-	relayFor                                         time.Duration
-	bcastRate                                        int
-	hold                                             bool
+	conns, dialers, payload     int
+	rooms, members              int
+	broadcasts                  int
+	bcastWindow, bcastRate      int
+	bcastFor                    time.Duration
+	pairs                       int
+	relayEvery, relayFor, drain time.Duration
+	settle                      time.Duration
+	hubProcs, hubMaxQueue       int
+	pin, hold                   bool
+}
+
+func parseLoad(args []string) (loadOptions, error) {
+	var o loadOptions
+	fs := flag.NewFlagSet("noom-load", flag.ContinueOnError)
+	fs.IntVar(&o.conns, "conns", 10000, "connections to open, the pairs' included (idle RSS, connection rate)")
+	fs.IntVar(&o.dialers, "dialers", 64, "concurrent dialers while opening connections")
+	fs.IntVar(&o.payload, "payload", 100, "bytes of padding in each broadcast and relay payload")
+	fs.IntVar(&o.rooms, "rooms", 1, "broadcast rooms")
+	fs.IntVar(&o.members, "room", 1000, "sockets in each broadcast room (one of them its sender)")
+	fs.IntVar(&o.broadcasts, "broadcasts", 2000, "broadcasts of the open-loop burst to the first room; 0 skips the burst")
+	fs.IntVar(&o.bcastWindow, "bcast-window", 16, "acked broadcasts each room's sender keeps in flight (closed loop)")
+	fs.DurationVar(&o.bcastFor, "bcast-for", 5*time.Second, "how long the closed-loop broadcast phase lasts; 0 skips it")
+	fs.IntVar(&o.bcastRate, "bcast-rate", 0, "broadcasts a second in total while the pairs relay under load; 0: closed loop (saturate the hub)")
+	fs.IntVar(&o.pairs, "pairs", 50, "relay pairs, inside the broadcast rooms; 0 skips the relay phases")
+	fs.DurationVar(&o.relayEvery, "relay-every", 20*time.Millisecond, "each pair relays this often")
+	fs.DurationVar(&o.relayFor, "relay-for", 5*time.Second, "how long each relay phase (unloaded, under load) lasts")
+	fs.DurationVar(&o.drain, "drain", 10*time.Second, "after a phase, how long to wait for what is still in flight before counting it lost")
+	fs.DurationVar(&o.settle, "settle", 2*time.Second, "wait after opening the connections before reading the idle RSS")
+	fs.IntVar(&o.hubProcs, "hub-procs", 1, "GOMAXPROCS of the hub process")
+	fs.IntVar(&o.hubMaxQueue, "hub-max-queue-bytes", 0, "the hub's signaling.Config.MaxQueueBytes; 0 keeps its default")
+	fs.BoolVar(&o.pin, "pin", false, "pin the hub to CPU 0 and the load clients to the other CPUs (Linux), so they do not take each other's time")
+	fs.BoolVar(&o.hold, "hold", false, "keep the connections open after the runs until interrupted (for profiling the hub)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	switch {
+	case o.rooms < 1 || o.members < 2:
+		return o, fmt.Errorf("-rooms must be ≥ 1 and -room ≥ 2")
+	case o.rooms*o.members > o.conns-2*o.pairs:
+		return o, fmt.Errorf("-conns %d is too few for -rooms %d × -room %d and -pairs %d", o.conns, o.rooms, o.members, o.pairs)
+	case o.bcastWindow < 1 || o.bcastWindow > 64:
+		return o, fmt.Errorf("-bcast-window must be within 1..64")
+	}
+	return o, nil
 }
 
 func load(ctx context.Context, args []string) error {
-	var o loadOptions
-	fs := flag.NewFlagSet("noom-load", flag.ContinueOnError)
-	fs.IntVar(&o.conns, "conns", 10000, "connections to open (idle RSS, connection rate)")
-	fs.IntVar(&o.room, "room", 1000, "sockets in the broadcast room")
-	fs.IntVar(&o.broadcasts, "broadcasts", 2000, "broadcasts sent to the room")
-	fs.IntVar(&o.payload, "payload", 100, "bytes of each broadcast's payload")
-	fs.IntVar(&o.pairs, "pairs", 50, "pairs of sockets relaying to each other for the latency run")
-	fs.IntVar(&o.dialers, "dialers", 64, "concurrent dialers while ramping up")
-	fs.DurationVar(&o.relayFor, "relay-for", 10*time.Second, "how long the latency run lasts")
-	fs.IntVar(&o.bcastRate, "bcast-rate", 10, "broadcasts a second to the room during the latency run")
-	fs.IntVar(&hubProcs, "hub-procs", 1, "GOMAXPROCS of the hub process")
-	pin := fs.Bool("pin", false, "pin the hub to CPU 0 and the load clients to the other CPUs (Linux), so they do not take each other's time")
-	fs.BoolVar(&o.hold, "hold", false, "keep the connections open after the runs until interrupted (for profiling the hub)")
-	if err := fs.Parse(args); err != nil {
+	o, err := parseLoad(args)
+	if err != nil {
 		return err
 	}
-	if o.room > o.conns || 2*o.pairs > o.conns-o.room-1 {
-		return fmt.Errorf("-conns %d is too few for -room %d and -pairs %d", o.conns, o.room, o.pairs)
-	}
 	raiseFileLimit()
-
-	srv, err := startServer(ctx)
+	srv, err := startServer(ctx, o.hubProcs, o.hubMaxQueue)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-	if *pin {
+	if o.pin {
 		if err := pinCPUs(srv.pid); err != nil {
 			return err
 		}
 	}
-	fmt.Printf("noom-load: hub pid %d at %s, GOMAXPROCS=%d on the hub; %d CPUs here\n", srv.pid, srv.url, hubProcs, runtime.NumCPU())
+	fmt.Fprintf(stdout, "noom-load: hub pid %d at %s, GOMAXPROCS=%d on the hub; %d CPUs here\n", srv.pid, srv.url, o.hubProcs, runtime.NumCPU())
+	pad := strings.Repeat("x", o.payload)
 
-	// Idle connections: RSS and connection rate.
-	srv.gc()
+	// 1, 2. Idle connections: connection rate and RSS.
 	base := srv.rss()
 	conns, elapsed, err := dialAll(ctx, srv.url, o.conns-2*o.pairs, o.dialers)
 	defer func() {
 		for _, c := range conns {
-			c.conn.Close()
+			c.close()
 		}
 	}()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("connections:     %d opened in %v: %.0f new connections/s (WebSocket + Socket.IO connect, client on the same machine)\n",
+	fmt.Fprintf(stdout, "connections:     %d opened in %v: %.0f new connections/s (WebSocket + Socket.IO connect, client on the same machine)\n",
 		len(conns), elapsed.Round(time.Millisecond), float64(len(conns))/elapsed.Seconds())
-	time.Sleep(2 * time.Second)
+	sleep(ctx, o.settle)
 	raw := srv.rss()
+	mem := srv.mem(len(conns))
 	srv.gc()
-	time.Sleep(500 * time.Millisecond)
+	sleep(ctx, 500*time.Millisecond)
 	settled := srv.rss()
-	fmt.Printf("idle memory:     hub RSS %s before, %s with %d connections (%s after GC): %.1f KB per connection (%.1f KB before GC)\n",
-		kb(base), kb(raw), len(conns), kb(settled), float64(settled-base)/float64(len(conns))/1024, float64(raw-base)/float64(len(conns))/1024)
-	fmt.Printf("                 %s\n", srv.mem(len(conns)))
+	perConn := func(rss int64) float64 { return float64(rss-base) / float64(len(conns)) / 1024 }
+	fmt.Fprintf(stdout, "idle memory:     %.1f KB RSS per connection, no forced GC (hub RSS %s → %s with %d connections, %v after the last one)\n",
+		perConn(raw), mb(base), mb(raw), len(conns), o.settle)
+	fmt.Fprintf(stdout, "                 %.1f KB per connection after a forced GC and FreeOSMemory (%s); %s\n", perConn(settled), mb(settled), mem)
 
-	// Broadcast fan-out.
-	room := conns[1 : 1+o.room]
-	sender := conns[0]
-	for _, c := range room {
-		c.emit(`"join","big"`)
+	rooms := make([][]*rawConn, o.rooms)
+	for i := range rooms {
+		rooms[i] = conns[i*o.members : (i+1)*o.members]
 	}
-	for _, c := range room {
-		if !c.waitCount(&c.joined, 1, 10*time.Second) {
-			return errors.New("joins were not acknowledged")
-		}
-	}
-	payload := strconv.Quote(strings.Repeat("x", o.payload))
-	var total atomic.Int64
-	for _, c := range room {
-		c.total = &total
-	}
-	want := int64(o.broadcasts) * int64(len(room))
-	start := time.Now()
-	for i := 0; i < o.broadcasts; i++ {
-		sender.emit(`"bcast","big",` + payload)
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for total.Load() < want && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	bt := time.Since(start)
-	fmt.Printf("broadcast:       %d broadcasts × %d sockets = %d deliveries of %d B in %v: %.0f deliveries/s\n",
-		o.broadcasts, len(room), total.Load(), o.payload, bt.Round(time.Millisecond), float64(total.Load())/bt.Seconds())
-	if total.Load() < want {
-		return fmt.Errorf("only %d of %d deliveries arrived", total.Load(), want)
-	}
-
-	// Relay latency with every connection open and broadcasts running.
-	stopBcast := make(chan struct{})
-	var bwg sync.WaitGroup
-	bwg.Add(1)
-	go func() {
-		defer bwg.Done()
-		if o.bcastRate <= 0 {
-			return
-		}
-		t := time.NewTicker(time.Second / time.Duration(o.bcastRate))
-		defer t.Stop()
-		for {
-			select {
-			case <-stopBcast:
-				return
-			case <-t.C:
-				sender.emit(`"bcast","big",` + payload)
-			}
-		}
-	}()
-	// The pairs run in a process of their own, as clients on other machines
-	// would: in this one, every broadcast wakes a thousand readers that the
-	// relay's receiver would queue behind.
-	res, err := runProbe(ctx, srv.url, o.pairs, o.relayFor)
-	close(stopBcast)
-	bwg.Wait()
-	if err != nil {
+	if err := joinRooms(rooms, 30*time.Second); err != nil {
 		return err
 	}
-	fmt.Printf("relay latency:   %d relays among %d pairs (own process) with %d connections open and %d broadcasts/s to %d: p50 %v, p99 %v, max %v\n",
-		res.n, o.pairs, len(conns)+2*o.pairs, o.bcastRate, len(room), res.p50, res.p99, res.max)
-	fmt.Printf("                 of which sender → hub handler: %s\n", srv.get("/debug/inbound"))
+
+	// 3. Broadcast burst, open loop.
+	if o.broadcasts > 0 {
+		if err := burst(ctx, rooms[0], o.broadcasts, pad, o.drain); err != nil {
+			return err
+		}
+	}
+
+	// 4. Broadcast closed loop.
+	if o.bcastFor > 0 {
+		disc0 := srv.disconnects()
+		closed0 := serverClosed.Load()
+		r := broadcastPhase(ctx, rooms, o.bcastWindow, 0, pad, o.bcastFor, o.drain)
+		fmt.Fprintf(stdout, "broadcast loop:  %d rooms × %d, %d acked broadcasts in flight per room sender, %v: %.0f deliveries/s (%.0f broadcasts/s); delivery latency %s\n",
+			o.rooms, o.members, o.bcastWindow, o.bcastFor, r.deliveriesPerSec, r.bcastsPerSec, r.lat)
+		fmt.Fprintf(stdout, "                 after the senders stopped, the hub took %v to deliver what was queued%s; disconnects: %s\n",
+			r.drained, r.lostNote, disconnectNote(srv.disconnects(), disc0, serverClosed.Load()-closed0))
+	}
+
+	// 5. 1:1 relay inside the broadcast rooms, unloaded, then under load.
+	if o.pairs > 0 {
+		if err := relayPhases(ctx, srv, o, rooms, pad); err != nil {
+			return err
+		}
+	}
 	if o.hold {
-		fmt.Printf("holding %d connections; hub at %s (pprof at /debug/pprof/); interrupt to stop\n", len(conns), srv.url)
+		fmt.Fprintf(stdout, "holding %d connections; hub at %s (pprof at /debug/pprof/); interrupt to stop\n", len(conns), srv.url)
 		<-ctx.Done()
 	}
 	return nil
 }
 
-var hubProcs = 1
+// burst sends n broadcasts to room from its first member as fast as it can
+// write them, and waits for every delivery.
+func burst(ctx context.Context, room []*rawConn, n int, pad string, drain time.Duration) error {
+	s := new(sink)
+	currentSink.Store(s)
+	defer currentSink.Store(nil)
+	want := int64(n) * int64(len(room)-1)
+	start := time.Now()
+	for range n {
+		if err := room[0].emit(false, `"bcast","room-0",`+payload(0, pad)); err != nil {
+			return err
+		}
+	}
+	waitUntil(ctx, time.Now().Add(drain+time.Duration(want)*time.Microsecond), func() bool { return s.deliveries.Load() >= want })
+	bt := time.Since(start)
+	fmt.Fprintf(stdout, "broadcast burst: %d broadcasts × %d receivers = %d deliveries of %d B in %v: %.0f deliveries/s; latency %s\n",
+		n, len(room)-1, s.deliveries.Load(), len(pad), bt.Round(time.Millisecond), float64(s.deliveries.Load())/bt.Seconds(), s.lat.summary(want-s.deliveries.Load()))
+	if got := s.deliveries.Load(); got < want {
+		return fmt.Errorf("broadcast burst: only %d of %d deliveries arrived", got, want)
+	}
+	return nil
+}
 
-func kb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }
+// broadcasters send broadcasts from the first member of each room until
+// stopped: closed loop (window acked broadcasts in flight per sender) when
+// rate is 0, otherwise rate broadcasts a second in total, unacked.
+type broadcasters struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+	sent []int64 // per room, read after the goroutines end
+}
+
+func startBroadcasters(rooms [][]*rawConn, window, rate int, pad string) *broadcasters {
+	b := &broadcasters{stop: make(chan struct{}), sent: make([]int64, len(rooms))}
+	if rate > 0 {
+		b.wg.Go(func() {
+			t := time.NewTicker(time.Second / time.Duration(rate))
+			defer t.Stop()
+			for i := 0; ; i = (i + 1) % len(rooms) {
+				select {
+				case <-b.stop:
+					return
+				case <-t.C:
+				}
+				if rooms[i][0].emit(false, `"bcast","room-`+strconv.Itoa(i)+`",`+payload(0, pad)) == nil {
+					b.sent[i]++
+				}
+			}
+		})
+		return b
+	}
+	for i, members := range rooms {
+		sender := members[0]
+		for len(sender.acks) > 0 { // acks left over from an earlier phase
+			<-sender.acks
+		}
+		b.wg.Go(func() {
+			name := `"bcast","room-` + strconv.Itoa(i) + `",`
+			inFlight := 0
+			for {
+				for ; inFlight < window; inFlight++ {
+					if sender.emit(true, name+payload(0, pad)) != nil {
+						return
+					}
+					b.sent[i]++
+				}
+				select {
+				case <-b.stop:
+					return
+				case <-sender.acks:
+					inFlight--
+				}
+			}
+		})
+	}
+	return b
+}
+
+// halt stops the senders and returns how many deliveries the broadcasts
+// sent make.
+func (b *broadcasters) halt(rooms [][]*rawConn) (want int64) {
+	close(b.stop)
+	b.wg.Wait()
+	for i, n := range b.sent {
+		want += n * int64(len(rooms[i])-1)
+	}
+	return want
+}
+
+type broadcastResult struct {
+	deliveriesPerSec, bcastsPerSec float64
+	lat                            string
+	drained                        time.Duration
+	lostNote                       string
+}
+
+// broadcastPhase runs the broadcasters for d, then waits up to drain for
+// the deliveries still queued.
+func broadcastPhase(ctx context.Context, rooms [][]*rawConn, window, rate int, pad string, d, drain time.Duration) broadcastResult {
+	s := new(sink)
+	currentSink.Store(s)
+	defer currentSink.Store(nil)
+	b := startBroadcasters(rooms, window, rate, pad)
+	sleep(ctx, d)
+	inWindow := s.deliveries.Load()
+	stopped := time.Now()
+	want := b.halt(rooms)
+	var sent int64
+	for _, n := range b.sent {
+		sent += n
+	}
+	waitUntil(ctx, stopped.Add(drain), func() bool { return s.deliveries.Load() >= want })
+	r := broadcastResult{
+		deliveriesPerSec: float64(inWindow) / d.Seconds(),
+		bcastsPerSec:     float64(sent) / d.Seconds(),
+		drained:          time.Since(stopped).Round(time.Millisecond),
+	}
+	lost := max(want-s.deliveries.Load(), 0)
+	r.lat = s.lat.summary(lost)
+	if lost > 0 {
+		r.lostNote = fmt.Sprintf(" (gave up after -drain %v with %d deliveries missing)", drain, lost)
+	}
+	return r
+}
+
+func relayPhases(ctx context.Context, srv *server, o loadOptions, rooms [][]*rawConn, pad string) error {
+	p, err := startProbe(ctx, srv.url, o.pairs, o.rooms, o.relayEvery, o.relayFor, o.drain, o.payload)
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	members := len(rooms[0]) + 2*o.pairs/o.rooms
+	srv.post("/debug/inbound/reset")
+	quiet, err := p.phase()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "relay, unloaded: %d pairs in %d rooms of about %d, a relay every %v per pair, no broadcasts, %v: %s\n",
+		o.pairs, o.rooms, members, o.relayEvery, o.relayFor, quiet.summary)
+	fmt.Fprintf(stdout, "                 of which sender → hub handler: %s\n", srv.get("/debug/inbound"))
+
+	srv.post("/debug/inbound/reset")
+	disc0 := srv.disconnects()
+	closed0 := serverClosed.Load()
+	s := new(sink)
+	currentSink.Store(s)
+	b := startBroadcasters(rooms, o.bcastWindow, o.bcastRate, pad)
+	start := time.Now()
+	loaded, err := p.phase() // includes the probe's drain
+	inPhase, took := s.deliveries.Load(), time.Since(start)
+	b.halt(rooms)
+	currentSink.Store(nil)
+	if err != nil {
+		return err
+	}
+	how := fmt.Sprintf("closed loop, %d acked in flight per room sender", o.bcastWindow)
+	if o.bcastRate > 0 {
+		how = fmt.Sprintf("%d broadcasts/s", o.bcastRate)
+	}
+	fmt.Fprintf(stdout, "relay, loaded:   same pairs while every room's sender broadcasts (%s; %.0f deliveries/s to the main process, %d to the pairs): %s\n",
+		how, float64(inPhase)/took.Seconds(), loaded.bcasts, loaded.summary)
+	fmt.Fprintf(stdout, "                 of which sender → hub handler: %s\n", srv.get("/debug/inbound"))
+	ratio := "n/a (a p99 relay never arrived)"
+	if loaded.p99 >= 0 && quiet.p99 > 0 {
+		ratio = fmt.Sprintf("%.1f× (target ≤ 2×)", float64(loaded.p99)/float64(quiet.p99))
+	}
+	fmt.Fprintf(stdout, "                 loaded p99 / unloaded p99: %s; disconnects: %s\n", ratio,
+		disconnectNote(srv.disconnects(), disc0, serverClosed.Load()-closed0+int64(loaded.closed)))
+	return nil
+}
+
+// disconnectNote describes the disconnects the hub made between two
+// snapshots and the connections the clients saw the hub close.
+func disconnectNote(now, before map[string]int, clientSeen int64) string {
+	var parts []string
+	for reason, n := range now {
+		if d := n - before[reason]; d > 0 {
+			parts = append(parts, fmt.Sprintf("%d %q", d, reason))
+		}
+	}
+	hub := "none by the hub"
+	if len(parts) > 0 {
+		hub = "hub: " + strings.Join(parts, ", ")
+	}
+	return fmt.Sprintf("%s; %d connections closed by the hub as the clients saw it", hub, clientSeen)
+}
+
+// stdout receives the report; the smoke test reads it.
+var stdout io.Writer = os.Stdout
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// waitUntil polls cond until it holds, the deadline passes or ctx ends.
+func waitUntil(ctx context.Context, deadline time.Time, cond func() bool) {
+	for !cond() && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }
 
 func raiseFileLimit() {
 	var l syscall.Rlimit
@@ -210,13 +415,13 @@ type server struct {
 	http *http.Client
 }
 
-func startServer(ctx context.Context) (*server, error) {
+func startServer(ctx context.Context, procs, maxQueue int) (*server, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "serve", "-addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", hubProcs))
+	cmd := exec.CommandContext(ctx, exe, "serve", "-addr", "127.0.0.1:0", "-max-queue-bytes", strconv.Itoa(maxQueue))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", procs))
 	dieWithParent(cmd)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -229,6 +434,7 @@ func startServer(ctx context.Context) (*server, error) {
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
 		cmd.Process.Kill()
+		cmd.Wait()
 		return nil, fmt.Errorf("hub did not start: %v", err)
 	}
 	go io.Copy(io.Discard, out)
@@ -238,12 +444,20 @@ func startServer(ctx context.Context) (*server, error) {
 
 func (s *server) stop() {
 	s.cmd.Process.Signal(os.Interrupt)
+	waitOrKill(s.cmd, 15*time.Second)
+	s.http.CloseIdleConnections()
+}
+
+// waitOrKill waits for a child that was told to end, and kills it if it
+// has not ended within d.
+func waitOrKill(cmd *exec.Cmd, d time.Duration) {
 	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
+	go func() { cmd.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(15 * time.Second):
-		s.cmd.Process.Kill()
+	case <-time.After(d):
+		cmd.Process.Kill()
+		<-done
 	}
 }
 
@@ -272,147 +486,29 @@ func (s *server) get(path string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// mem describes the hub's heap and stacks per connection.
-func (s *server) mem(n int) string {
-	resp, err := s.http.Get(s.url + "/debug/mem")
-	if err != nil {
-		return err.Error()
-	}
-	defer resp.Body.Close()
-	var heap, stack, sys, g float64
-	fmt.Fscan(resp.Body, &heap, &stack, &sys, &g)
-	return fmt.Sprintf("Go heap in use %.1f KB and stacks %.1f KB per connection; %.0f goroutines", heap/float64(n)/1024, stack/float64(n)/1024, g)
-}
-
-func (s *server) gc() {
-	if resp, err := s.http.Post(s.url+"/debug/gc", "text/plain", nil); err == nil {
+func (s *server) post(path string) {
+	if resp, err := s.http.Post(s.url+path, "text/plain", nil); err == nil {
+		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
 }
 
-// conn is one load client: a bare WebSocket speaking just enough Engine.IO
-// and Socket.IO.
-type conn struct {
-	conn    *websocket.Conn
-	sid     string
-	wmu     sync.Mutex
-	joined  atomic.Int64
-	total   *atomic.Int64
-	onRelay func(time.Duration)
-}
-
-func dialAll(ctx context.Context, base string, n, dialers int) ([]*conn, time.Duration, error) {
-	u := "ws" + strings.TrimPrefix(base, "http") + "/socket.io/?EIO=4&transport=websocket"
-	out := make([]*conn, n)
-	var next atomic.Int64
-	var firstErr error
-	var emu sync.Mutex
-	d := &websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < dialers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				c, err := dial(ctx, d, u)
-				if err != nil {
-					emu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("connection %d: %w", i, err)
-					}
-					emu.Unlock()
-					return
-				}
-				out[i] = c
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	conns := slices.DeleteFunc(out, func(c *conn) bool { return c == nil })
-	return conns, elapsed, firstErr
-}
-
-func dial(ctx context.Context, d *websocket.Dialer, u string) (*conn, error) {
-	ws, _, err := d.DialContext(ctx, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, m, err := ws.ReadMessage(); err != nil || len(m) == 0 || m[0] != '0' {
-		ws.Close()
-		return nil, fmt.Errorf("no open packet: %v", err)
-	}
-	if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
-		ws.Close()
-		return nil, err
-	}
-	_, m, err := ws.ReadMessage()
-	if err != nil || !strings.HasPrefix(string(m), `40{"sid":"`) {
-		ws.Close()
-		return nil, fmt.Errorf("no connect reply: %q %v", m, err)
-	}
-	ws.SetReadDeadline(time.Time{})
-	c := &conn{conn: ws, sid: strings.TrimSuffix(strings.TrimPrefix(string(m), `40{"sid":"`), `"}`)}
-	go c.read()
-	return c, nil
-}
-
-func (c *conn) emit(args string) {
-	c.wmu.Lock()
-	c.conn.WriteMessage(websocket.TextMessage, []byte("42["+args+"]"))
-	c.wmu.Unlock()
-}
-
-func (c *conn) waitCount(n *atomic.Int64, want int64, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for n.Load() < want {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return true
-}
-
-var (
-	prefixB      = []byte(`42["b",`)
-	prefixR      = []byte(`42["r",`)
-	prefixJoined = []byte(`42["joined"`)
-)
-
-func (c *conn) read() {
-	for {
-		_, m, err := c.conn.ReadMessage()
-		if err != nil {
-			return
-		}
-		switch {
-		case len(m) == 1 && m[0] == '2':
-			c.wmu.Lock()
-			c.conn.WriteMessage(websocket.TextMessage, []byte("3"))
-			c.wmu.Unlock()
-		case hasPrefix(m, prefixB):
-			if t := c.total; t != nil {
-				t.Add(1)
-			}
-		case hasPrefix(m, prefixR):
-			var v []json.RawMessage
-			if json.Unmarshal(m[2:], &v) == nil && len(v) == 3 {
-				ns, _ := strconv.ParseInt(string(v[2]), 10, 64)
-				if f := c.onRelay; f != nil {
-					f(time.Since(time.Unix(0, ns)))
-				}
-			}
-		case hasPrefix(m, prefixJoined):
-			c.joined.Add(1)
+// disconnects reads the hub's count of disconnects by reason.
+func (s *server) disconnects() map[string]int {
+	out := map[string]int{}
+	for _, l := range strings.Split(s.get("/debug/disconnects"), "\n") {
+		if n, reason, ok := strings.Cut(l, "\t"); ok {
+			out[reason], _ = strconv.Atoi(n)
 		}
 	}
+	return out
 }
 
-func hasPrefix(b, p []byte) bool { return len(b) >= len(p) && string(b[:len(p)]) == string(p) }
+// mem describes the hub's heap and stacks per connection.
+func (s *server) mem(n int) string {
+	var heap, stack, sys, g float64
+	fmt.Sscan(s.get("/debug/mem"), &heap, &stack, &sys, &g)
+	return fmt.Sprintf("Go heap in use %.1f KB and stacks %.1f KB per connection, %.0f goroutines (before the GC)", heap/float64(n)/1024, stack/float64(n)/1024, g)
+}
+
+func (s *server) gc() { s.post("/debug/gc") }

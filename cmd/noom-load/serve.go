@@ -13,17 +13,29 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/noomrtc/noom/signaling"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// serve runs the hub under test: a plain signaling.Server with defaults and
-// three handlers — "join" a room, "bcast" to a room, "relay" to a socket id.
+// serve runs the hub under test: a signaling.Server with its defaults
+// (unless -max-queue-bytes is given) and the contract of the side-by-side
+// harness (../shared/bench/README.md), so that both tools load the hub the
+// same way:
+//
+//	join(room, ack)            join, ack(number of joins of the room)
+//	signal(toSocketId, data)   emit signal(fromSocketId, data) to that socket
+//	bcast(room, data, ack?)    emit bcast(fromSocketId, data) to the room but the sender, then ack()
+//	echo(data, ack)            ack(data)
+//
+// It also counts the reasons sockets were disconnected for, so the load
+// tool can print the slow consumers the hub cut off.
 func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("noom-load serve", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback)")
+	maxQueue := fs.Int("max-queue-bytes", 0, "signaling.Config.MaxQueueBytes; 0 keeps the hub's default")
 	rate := fs.Int("memprofilerate", envInt("NOOM_LOAD_MEMPROFILERATE"), "runtime.MemProfileRate for /debug/pprof/heap (1 records every allocation); 0 keeps Go's default (env NOOM_LOAD_MEMPROFILERATE)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -31,33 +43,55 @@ func serve(ctx context.Context, args []string) error {
 	if *rate > 0 {
 		runtime.MemProfileRate = *rate
 	}
-	hub, err := signaling.New(signaling.Config{MaxQueueBytes: 16 << 20}, prometheus.NewRegistry())
+	hub, err := signaling.New(signaling.Config{MaxQueueBytes: *maxQueue, MaxRoomsPerSocket: 1 << 20}, prometheus.NewRegistry())
 	if err != nil {
 		return err
 	}
-	nsp := hub.Of("/")
-	nsp.OnConnection(func(s *signaling.Socket) {
-		s.On("join", func(args []any, _ signaling.Ack) {
+	var (
+		mu    sync.Mutex
+		joins = map[string]int{} // the API has no O(1) room size; a join count serves the ack
+	)
+	hub.OnConnection(func(s *signaling.Socket) {
+		s.OnDisconnect(disconnects.add)
+		s.On("join", func(args []any, ack signaling.Ack) {
 			var room string
-			if len(args) == 1 && signaling.Decode(args[0], &room) == nil {
-				s.Join(room)
-				s.Emit("joined", room)
+			if len(args) == 0 || signaling.Decode(args[0], &room) != nil {
+				return
+			}
+			if err := s.Join(room); err != nil {
+				return
+			}
+			mu.Lock()
+			joins[room]++
+			n := joins[room]
+			mu.Unlock()
+			if ack != nil {
+				ack(n)
 			}
 		})
-		s.On("bcast", func(args []any, _ signaling.Ack) {
-			var room string
-			if len(args) == 2 && signaling.Decode(args[0], &room) == nil {
-				nsp.To(room).Emit("b", args[1])
-			}
-		})
-		s.On("relay", func(args []any, _ signaling.Ack) {
+		s.On("signal", func(args []any, _ signaling.Ack) {
 			var to string
-			var sent int64
-			if len(args) == 2 && signaling.Decode(args[0], &to) == nil {
-				if signaling.Decode(args[1], &sent) == nil {
-					inbound.add(time.Since(time.Unix(0, sent)))
-				}
-				nsp.To(to).Emit("r", s.ID(), args[1])
+			if len(args) < 2 || signaling.Decode(args[0], &to) != nil {
+				return
+			}
+			if sent, ok := payloadTime(args[1]); ok {
+				inbound.Load().add(time.Since(time.Unix(0, sent)))
+			}
+			hub.To(to).Emit("signal", s.ID(), args[1])
+		})
+		s.On("bcast", func(args []any, ack signaling.Ack) {
+			var room string
+			if len(args) < 2 || signaling.Decode(args[0], &room) != nil {
+				return
+			}
+			s.To(room).Emit("bcast", s.ID(), args[1])
+			if ack != nil {
+				ack()
+			}
+		})
+		s.On("echo", func(args []any, ack signaling.Ack) {
+			if ack != nil && len(args) > 0 {
+				ack(args[0])
 			}
 		})
 	})
@@ -71,7 +105,13 @@ func serve(ctx context.Context, args []string) error {
 		debug.FreeOSMemory()
 	})
 	mux.HandleFunc("GET /debug/inbound", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, inbound.summary())
+		fmt.Fprintln(w, inbound.Load().summary(0))
+	})
+	mux.HandleFunc("POST /debug/inbound/reset", func(w http.ResponseWriter, r *http.Request) {
+		inbound.Store(new(hist))
+	})
+	mux.HandleFunc("GET /debug/disconnects", func(w http.ResponseWriter, r *http.Request) {
+		disconnects.write(w)
 	})
 	mux.HandleFunc("GET /debug/mem", func(w http.ResponseWriter, r *http.Request) {
 		var m runtime.MemStats
@@ -92,33 +132,54 @@ func serve(ctx context.Context, args []string) error {
 	return hs.Shutdown(sctx)
 }
 
-// inbound records how long relays took from the sender's clock to the
+// inbound records how long signals took from the sender's clock to the
 // hub's handler, to tell the hub's share of the latency from the rest.
-var inbound latencies
+// /debug/inbound/reset replaces it with an empty one.
+var inbound atomic.Pointer[hist]
 
-type latencies struct {
+func init() { inbound.Store(new(hist)) }
+
+// disconnects counts the reasons sockets were disconnected for.
+var disconnects reasons
+
+type reasons struct {
 	mu sync.Mutex
-	d  []time.Duration
+	n  map[string]int
 }
 
-func (l *latencies) add(d time.Duration) {
-	l.mu.Lock()
-	if len(l.d) < 1_000_000 {
-		l.d = append(l.d, d)
+func (r *reasons) add(reason string) {
+	r.mu.Lock()
+	if r.n == nil {
+		r.n = map[string]int{}
 	}
-	l.mu.Unlock()
+	r.n[reason]++
+	r.mu.Unlock()
 }
 
-func (l *latencies) summary() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.d) == 0 {
-		return "none"
+// write prints "count<TAB>reason" lines, sorted by reason.
+func (r *reasons) write(w http.ResponseWriter) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	keys := make([]string, 0, len(r.n))
+	for k := range r.n {
+		keys = append(keys, k)
 	}
-	d := slices.Clone(l.d)
-	slices.Sort(d)
-	q := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))] }
-	return fmt.Sprintf("%d relays reached the hub's handler: p50 %v, p99 %v, max %v", len(d), q(.5), q(.99), d[len(d)-1])
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "%d\t%s\n", r.n[k], k)
+	}
+}
+
+// payloadTime reads the sender's clock out of a harness payload
+// {"t":<ns>,...} as the hub's handler receives it.
+func payloadTime(arg any) (int64, bool) {
+	var p struct {
+		T int64 `json:"t"`
+	}
+	if signaling.Decode(arg, &p) != nil || p.T == 0 {
+		return 0, false
+	}
+	return p.T, true
 }
 
 func envInt(name string) int {

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/noomrtc/noom/internal/sioclient"
+	sioclient "github.com/noomrtc/noom/signaling/signalingtest"
 )
 
 // startNoom runs noom in-process on loopback ports chosen by the kernel.

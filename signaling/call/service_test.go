@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/noomrtc/noom/internal/sioclient"
 	"github.com/noomrtc/noom/signaling"
 	"github.com/noomrtc/noom/signaling/call"
+	sioclient "github.com/noomrtc/noom/signaling/signalingtest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
