@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// TestPromtoolRules runs promtool's checks and the unit tests in
+// TestPromtoolRules runs promtool's checks (the rules and the example
+// configuration) and the unit tests in
 // testdata/noom-rules.test.yml: every alert fires from synthetic series,
 // and promtool's exact comparison of the firing set keeps the healthy
 // series of each test silent.
@@ -18,6 +19,7 @@ func TestPromtoolRules(t *testing.T) {
 	for _, args := range [][]string{
 		{"check", "rules", "noom-rules.yml"},
 		{"test", "rules", "testdata/noom-rules.test.yml"},
+		{"check", "config", "prometheus.example.yml"},
 	} {
 		out, err := exec.Command(promtool, args...).CombinedOutput()
 		if err != nil {
