@@ -78,6 +78,11 @@ type ack struct {
 	Peers      []map[string]any `json:"peers"`
 	IceServers []call.ICEServer `json:"iceServers"`
 	Rooms      []call.RoomSize  `json:"rooms"`
+	Total      int              `json:"total"`
+	V          int64            `json:"v"`
+	Name       string           `json:"name"`
+	Passcode   bool             `json:"passcode"`
+	Listed     bool             `json:"listed"`
 	TS         int64            `json:"ts"`
 	Extra      map[string]any   `json:"-"`
 }
@@ -166,9 +171,10 @@ func TestTwoPersonCall(t *testing.T) {
 		t.Fatalf("chat %v", m)
 	}
 
+	waitList(t, bob, subscribe(t, bob), map[string]int{"standup": 2})
 	r := mustOK(t, do(t, bob, "rooms", map[string]any{}))
-	if len(r.Rooms) != 1 || r.Rooms[0] != (call.RoomSize{Name: "standup", Size: 2}) {
-		t.Fatalf("rooms %+v", r.Rooms)
+	if len(r.Rooms) != 1 || r.Rooms[0] != (call.RoomSize{Name: "standup", Size: 2}) || r.Total != 1 || r.V < 1 {
+		t.Fatalf("rooms %+v", r)
 	}
 	ice := mustOK(t, do(t, bob, "ice-servers", map[string]any{}))
 	if len(ice.IceServers) != 2 {
@@ -221,9 +227,10 @@ func mustCounter(t *testing.T, reg *prometheus.Registry, name, label string) pro
 func TestDisconnectSendsPeerLeftAndRoomsPush(t *testing.T) {
 	e := newEnv(t, call.Config{})
 	watcher, alice, bob := e.dial(), e.dial(), e.dial()
+	list := subscribe(t, watcher)
 	mustOK(t, do(t, alice, "join", map[string]any{"room": "r1", "name": "Alice"}))
 	mustOK(t, do(t, bob, "join", map[string]any{"room": "r1", "name": "Bob"}))
-	waitRooms(t, watcher, []call.RoomSize{{Name: "r1", Size: 2}})
+	waitList(t, watcher, list, map[string]int{"r1": 2})
 	alice.Close()
 	ev, err := bob.Next(ctx(t), "peer-left")
 	if err != nil {
@@ -232,31 +239,9 @@ func TestDisconnectSendsPeerLeftAndRoomsPush(t *testing.T) {
 	if m := arg(t, ev); m["id"] != alice.ID {
 		t.Fatalf("peer-left %v", m)
 	}
-	waitRooms(t, watcher, []call.RoomSize{{Name: "r1", Size: 1}})
+	waitList(t, watcher, list, map[string]int{"r1": 1})
 	bob.Close()
-	waitRooms(t, watcher, []call.RoomSize{})
-}
-
-// waitRooms waits for a "rooms" push equal to want.
-func waitRooms(t *testing.T, c *sioclient.Client, want []call.RoomSize) {
-	t.Helper()
-	for {
-		ev, err := c.Next(ctx(t), "rooms")
-		if err != nil {
-			t.Fatalf("waiting for rooms %v: %v", want, err)
-		}
-		var m struct{ Rooms []call.RoomSize }
-		json.Unmarshal(ev.Args[0], &m)
-		if len(m.Rooms) == len(want) {
-			same := true
-			for i := range want {
-				same = same && m.Rooms[i] == want[i]
-			}
-			if same {
-				return
-			}
-		}
-	}
+	waitList(t, watcher, list, map[string]int{})
 }
 
 func TestValidation(t *testing.T) {
