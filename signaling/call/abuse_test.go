@@ -1,6 +1,7 @@
 package call_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -120,17 +121,31 @@ func TestRoomListAmplification(t *testing.T) {
 	}
 
 	// Unsubscribed, home gets no more pushes; the other subscriber does.
+	// Pushes built before the unsubscribe may still be on their way to
+	// home; the first push showing a change made after it is built after
+	// it, and neither it nor any later one may reach home.
 	mustOK(t, do(t, home, "rooms:unsubscribe", map[string]any{}))
 	join(t, home, "home", "H")
 	join(t, victims[4], "home", "V")
 	otherList.waitFor(t, other, "home of 2", func() bool { return otherList.rooms["home"] == 2 })
+	firstAfter := otherList.v
 	join(t, victims[5], "home", "W") // the fence
 	otherList.waitFor(t, other, "home of 3", func() bool { return otherList.rooms["home"] == 3 })
 	mustOK(t, do(t, victims[5], "chat", map[string]any{"room": "home", "text": "sentinel"}))
-	for {
-		ev := noEventBefore(t, home, "rooms", "chat")
-		if strings.Contains(string(ev.Args[0]), "sentinel") {
-			break
+	for done := false; !done; {
+		select {
+		case ev := <-home.Events():
+			switch ev.Name {
+			case "rooms":
+				var p listPush
+				if json.Unmarshal(ev.Args[0], &p) != nil || p.V >= firstAfter {
+					t.Fatalf("push %s after unsubscribing (first push after it: v%d)", ev.Args[0], firstAfter)
+				}
+			case "chat":
+				done = strings.Contains(string(ev.Args[0]), "sentinel")
+			}
+		case <-ctx(t).Done():
+			t.Fatal("no sentinel")
 		}
 	}
 	if got := gauge(t, e.reg, "noom_call_room_list_subscribers"); got != 1 {

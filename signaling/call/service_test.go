@@ -32,6 +32,11 @@ type env struct {
 
 func newEnv(t *testing.T, cfg call.Config) *env {
 	t.Helper()
+	return newEnvICE(t, cfg, fakeICE{})
+}
+
+func newEnvICE(t *testing.T, cfg call.Config, ice call.ICEProvider) *env {
+	t.Helper()
 	reg := prometheus.NewRegistry()
 	hub, err := signaling.New(signaling.Config{}, reg)
 	if err != nil {
@@ -40,7 +45,7 @@ func newEnv(t *testing.T, cfg call.Config) *env {
 	if cfg.RoomsPushInterval == 0 {
 		cfg.RoomsPushInterval = 20 * time.Millisecond
 	}
-	svc, err := call.New(cfg, hub.Of("/"), fakeICE{}, reg)
+	svc, err := call.New(cfg, hub.Of("/"), ice, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,8 +286,14 @@ func TestValidation(t *testing.T) {
 	if len(again.Peers) != 1 {
 		t.Fatalf("rejoin peers %+v", again.Peers)
 	}
-	// Signals only reach peers that share a room.
+	// Signals only reach peers that share a room: the refused one never
+	// arrives, b's sent after it is a's first.
 	mustFail(t, do(t, c, "signal", map[string]any{"to": a.ID, "data": map[string]any{"type": "offer"}}), call.CodeNotInRoom)
+	mustFail(t, do(t, c, "chat", map[string]any{"room": "small", "text": "let me in"}), call.CodeNotInRoom)
+	mustOK(t, do(t, b, "signal", map[string]any{"to": a.ID, "data": map[string]any{"type": "candidate"}}))
+	if ev := noEventBefore(t, a, "chat", "signal"); arg(t, ev)["from"] != b.ID {
+		t.Fatalf("first signal %s, want b's", ev.Args[0])
+	}
 	// The server survived all of it.
 	mustOK(t, do(t, c, "rooms", map[string]any{}))
 }
