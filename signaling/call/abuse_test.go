@@ -12,7 +12,7 @@ import (
 )
 
 // join joins c to room as name and fails the test unless it works.
-func join(t *testing.T, c *sioclient.Client, room, name string) ack {
+func join(t testing.TB, c *sioclient.Client, room, name string) ack {
 	t.Helper()
 	return mustOK(t, do(t, c, "join", map[string]any{"room": room, "name": name}))
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/noomrtc/noom/signaling"
@@ -135,25 +134,44 @@ type listDiff struct {
 	Del   []string   `json:"del"` // rooms gone from the list
 }
 
-// rebuild builds the list (O(rooms)), stores it and pushes the difference.
+// larger orders the list: larger rooms first, then by name.
+func larger(a, b RoomSize) bool {
+	if a.Size != b.Size {
+		return a.Size > b.Size
+	}
+	return a.Name < b.Name
+}
+
+// rebuild builds the list (one pass over the rooms, keeping the
+// RoomListSize largest), stores it and pushes the difference.
 func (svc *Service) rebuild() {
+	n := svc.cfg.RoomListSize
+	top := make([]RoomSize, 0, n+1)
+	total := 0
 	svc.mu.RLock()
-	all := make([]RoomSize, 0, len(svc.rooms))
 	for _, r := range svc.rooms {
-		if r.listed {
-			all = append(all, RoomSize{Name: r.name, Size: len(r.members)})
+		if !r.listed {
+			continue
+		}
+		total++
+		rs := RoomSize{Name: r.name, Size: len(r.members)}
+		if len(top) == n && !larger(rs, top[n-1]) {
+			continue // the common case: one integer comparison
+		}
+		i, _ := slices.BinarySearchFunc(top, rs, func(a, b RoomSize) int {
+			if larger(a, b) {
+				return -1
+			}
+			return 1
+		})
+		top = slices.Insert(top, i, rs)
+		if len(top) > n {
+			top = top[:n]
 		}
 	}
 	svc.mu.RUnlock()
-	slices.SortFunc(all, func(a, b RoomSize) int {
-		if a.Size != b.Size {
-			return b.Size - a.Size
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
-	top := all[:min(len(all), svc.cfg.RoomListSize)]
 	old := svc.list.Load()
-	d := listDiff{V: old.v + 1, Total: len(all), Set: []RoomSize{}, Del: []string{}}
+	d := listDiff{V: old.v + 1, Total: total, Set: []RoomSize{}, Del: []string{}}
 	before := make(map[string]int, len(old.rooms))
 	for _, r := range old.rooms {
 		before[r.Name] = r.Size
@@ -171,7 +189,6 @@ func (svc *Service) rebuild() {
 		return
 	}
 	slices.Sort(d.Del)
-	top = slices.Clone(top)
 	enc, _ := json.Marshal(top)
 	svc.list.Store(&roomList{v: d.V, rooms: top, total: d.Total, json: enc})
 	push, _ := json.Marshal(d)

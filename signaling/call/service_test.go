@@ -24,18 +24,18 @@ func (fakeICE) ICEServers(host, user string) []call.ICEServer {
 }
 
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	url string
 	svc *call.Service
 	reg *prometheus.Registry
 }
 
-func newEnv(t *testing.T, cfg call.Config) *env {
+func newEnv(t testing.TB, cfg call.Config) *env {
 	t.Helper()
 	return newEnvICE(t, cfg, fakeICE{})
 }
 
-func newEnvICE(t *testing.T, cfg call.Config, ice call.ICEProvider) *env {
+func newEnvICE(t testing.TB, cfg call.Config, ice call.ICEProvider) *env {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	hub, err := signaling.New(signaling.Config{}, reg)
@@ -92,13 +92,13 @@ type ack struct {
 	Extra      map[string]any   `json:"-"`
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	t.Cleanup(cancel)
 	return c
 }
 
-func do(t *testing.T, c *sioclient.Client, event string, payload any) ack {
+func do(t testing.TB, c *sioclient.Client, event string, payload any) ack {
 	t.Helper()
 	var a ack
 	if err := c.Call(ctx(t), &a, event, payload); err != nil {
@@ -107,7 +107,7 @@ func do(t *testing.T, c *sioclient.Client, event string, payload any) ack {
 	return a
 }
 
-func mustOK(t *testing.T, a ack) ack {
+func mustOK(t testing.TB, a ack) ack {
 	t.Helper()
 	if !a.OK {
 		t.Fatalf("ack not ok: %+v", a.Error)
@@ -115,7 +115,7 @@ func mustOK(t *testing.T, a ack) ack {
 	return a
 }
 
-func mustFail(t *testing.T, a ack, code string) {
+func mustFail(t testing.TB, a ack, code string) {
 	t.Helper()
 	if a.OK || a.Error == nil || a.Error.Code != code || a.Error.Message == "" {
 		t.Fatalf("want error %q, got %+v", code, a)
