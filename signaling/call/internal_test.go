@@ -3,6 +3,7 @@ package call
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/noomrtc/noom/signaling"
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,5 +43,32 @@ func BenchmarkRebuild10k(b *testing.B) {
 		r.members[fmt.Sprint("n", i)] = "x"
 		svc.mu.Unlock()
 		svc.rebuild()
+	}
+}
+
+// TestSweepClients: per-IP state is forgotten only when no socket of the
+// IP is left and every bucket has refilled, so disconnecting does not
+// reset the limits.
+func TestSweepClients(t *testing.T) {
+	svc := &Service{cfg: Config{}, clients: map[string]*client{}}
+	svc.cfg.setDefaults()
+	now := time.Now()
+	busy, drained, idle := svc.newClient(), svc.newClient(), svc.newClient()
+	busy.sockets = 1
+	for drained.passcodes.allow(now) {
+	}
+	svc.clients["busy"], svc.clients["drained"], svc.clients["idle"] = busy, drained, idle
+	svc.sweepClients(now)
+	if _, ok := svc.clients["idle"]; ok || len(svc.clients) != 2 {
+		t.Fatalf("after the first sweep: %v", svc.clients)
+	}
+	// Five wrong passcodes refill at 10 a minute: 30 s.
+	svc.sweepClients(now.Add(20 * time.Second))
+	if _, ok := svc.clients["drained"]; !ok {
+		t.Fatal("a drained bucket was forgotten before it refilled")
+	}
+	svc.sweepClients(now.Add(31 * time.Second))
+	if _, ok := svc.clients["drained"]; ok || len(svc.clients) != 1 {
+		t.Fatalf("after refilling: %v", svc.clients)
 	}
 }
