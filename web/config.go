@@ -22,6 +22,7 @@ const (
 	MaxRoomNameLen = 64   // runes
 	MaxNicknameLen = 32   // runes
 	MaxChatLen     = 2000 // runes
+	MaxPasscodeLen = 64   // runes
 )
 
 // Config configures the web app. The zero value is valid and means the
@@ -39,6 +40,11 @@ type Config struct {
 	// a leading and a trailing slash. Default "/socket.io/". The browser
 	// client library is served at SignalingPath + "socket.io.js".
 	SignalingPath string
+
+	// HideRoomList leaves the public room list off the home page, for a
+	// hub whose call protocol has it turned off (call.Config.HideRoomList).
+	// Default false: the home page lists and follows the public rooms.
+	HideRoomList bool
 
 	// StatsInterval is how often the call page sends call-stats for each
 	// peer. Default 5s; at least 1s.

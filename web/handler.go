@@ -120,16 +120,18 @@ func roomURL(name string) string { return "/room/" + url.PathEscape(name) }
 // page collects what every page template needs.
 func (h *Handler) page(r *http.Request, kind, room string) pageData {
 	return pageData{
-		Title:         h.cfg.Title,
-		Kind:          kind,
-		Room:          room,
-		SignalingPath: h.cfg.SignalingPath,
-		MaxRoomSize:   strconv.Itoa(h.cfg.MaxRoomSize),
-		StatsMillis:   strconv.FormatInt(h.cfg.StatsInterval.Milliseconds(), 10),
-		MaxRoomLen:    MaxRoomNameLen,
-		MaxNameLen:    MaxNicknameLen,
-		MaxChatLen:    MaxChatLen,
-		asset:         h.assets.url,
+		Title:          h.cfg.Title,
+		Kind:           kind,
+		Room:           room,
+		SignalingPath:  h.cfg.SignalingPath,
+		MaxRoomSize:    strconv.Itoa(h.cfg.MaxRoomSize),
+		StatsMillis:    strconv.FormatInt(h.cfg.StatsInterval.Milliseconds(), 10),
+		MaxRoomLen:     MaxRoomNameLen,
+		MaxNameLen:     MaxNicknameLen,
+		MaxChatLen:     MaxChatLen,
+		MaxPasscodeLen: MaxPasscodeLen,
+		HideRoomList:   h.cfg.HideRoomList,
+		asset:          h.assets.url,
 	}
 }
 

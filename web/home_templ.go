@@ -82,7 +82,17 @@ func homePage(p pageData) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, " people per room.</p></div><p class=\"error\" id=\"join-error\" data-testid=\"join-error\" role=\"alert\"></p><button type=\"submit\" class=\"button primary\" data-testid=\"join-button\">Join room</button></form></section><section class=\"card\" aria-labelledby=\"rooms-heading\"><h2 id=\"rooms-heading\">Public rooms</h2><ul class=\"rooms\" data-testid=\"room-list\" aria-live=\"polite\" aria-busy=\"true\"></ul><p class=\"muted\" data-testid=\"rooms-empty\" data-state=\"connecting\">Connecting…</p></section></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, " people per room.</p></div><p class=\"error\" id=\"join-error\" data-testid=\"join-error\" role=\"alert\"></p><div class=\"inline\"><button type=\"submit\" class=\"button primary\" data-testid=\"join-button\">Join room</button> <button type=\"button\" class=\"button secondary\" id=\"new-meeting\" data-testid=\"new-meeting-button\" aria-describedby=\"new-meeting-help\">New meeting</button></div><p class=\"help\" id=\"new-meeting-help\">A private room with an unguessable name: never listed, share its link to invite.</p></form></section>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if !p.HideRoomList {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<section class=\"card\" aria-labelledby=\"rooms-heading\" data-testid=\"rooms-section\"><h2 id=\"rooms-heading\">Public rooms</h2><ul class=\"rooms\" data-testid=\"room-list\" aria-live=\"polite\" aria-busy=\"true\"></ul><p class=\"muted\" data-testid=\"rooms-more\" hidden></p><p class=\"muted\" data-testid=\"rooms-empty\" data-state=\"connecting\">Connecting…</p></section>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

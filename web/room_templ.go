@@ -69,20 +69,33 @@ func roomPage(p pageData) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\" required data-testid=\"name-input\"></div><p class=\"error\" data-testid=\"join-error\" role=\"alert\"></p><button type=\"submit\" class=\"button primary\" data-testid=\"join-button\">Join call</button></form></section><section class=\"card\" aria-labelledby=\"devices-heading\"><h2 id=\"devices-heading\">Devices</h2><div class=\"field\"><label for=\"camera-select\">Camera</label> <select id=\"camera-select\" data-testid=\"camera-select\"></select></div><div class=\"field\"><label for=\"mic-select\">Microphone</label> <select id=\"mic-select\" data-testid=\"mic-select\"></select></div><p class=\"help\" data-testid=\"media-status\" aria-live=\"polite\"></p></section><section class=\"card chat\" aria-labelledby=\"chat-heading\"><h2 id=\"chat-heading\">Chat</h2><ol class=\"chat__log\" data-testid=\"chat-log\" role=\"log\" aria-live=\"polite\" aria-relevant=\"additions\" tabindex=\"0\" aria-label=\"Chat messages\"></ol><form class=\"chat__form\" id=\"chat-form\" data-testid=\"chat-form\" novalidate><label for=\"chat-input\" class=\"visually-hidden\">Message</label> <input id=\"chat-input\" type=\"text\" autocomplete=\"off\" maxlength=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\" required data-testid=\"name-input\"></div><div class=\"field\"><label for=\"passcode-input\">Passcode <span class=\"muted\">(optional)</span></label> <input id=\"passcode-input\" type=\"password\" autocomplete=\"off\" maxlength=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 string
-			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(itoa(p.MaxChatLen))
+			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(itoa(p.MaxPasscodeLen))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/room.templ`, Line: 73, Col: 37}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/room.templ`, Line: 54, Col: 42}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" placeholder=\"Message (join to chat)\" disabled data-testid=\"chat-input\"> <button type=\"submit\" class=\"button primary\" data-testid=\"chat-send\" disabled>Send</button></form></section></aside></div><template id=\"tile-template\"><figure class=\"tile\" data-testid=\"tile\" data-state=\"new\"><video data-testid=\"remote-video\" autoplay playsinline></video><div class=\"tile__avatar\" aria-hidden=\"true\"></div><figcaption class=\"tile__caption\"><span class=\"tile__name\" data-testid=\"tile-name\"></span> <span class=\"tile__state\" data-testid=\"peer-state\">connecting</span></figcaption></figure></template>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" data-testid=\"passcode-input\" aria-describedby=\"passcode-help\"><p class=\"help\" id=\"passcode-help\">The first to join sets it; everyone after needs it.</p></div><p class=\"error\" data-testid=\"join-error\" role=\"alert\"></p><button type=\"submit\" class=\"button primary\" data-testid=\"join-button\">Join call</button></form></section><section class=\"card\" aria-labelledby=\"devices-heading\"><h2 id=\"devices-heading\">Devices</h2><div class=\"field\"><label for=\"camera-select\">Camera</label> <select id=\"camera-select\" data-testid=\"camera-select\"></select></div><div class=\"field\"><label for=\"mic-select\">Microphone</label> <select id=\"mic-select\" data-testid=\"mic-select\"></select></div><p class=\"help\" data-testid=\"media-status\" aria-live=\"polite\"></p></section><section class=\"card chat\" aria-labelledby=\"chat-heading\"><h2 id=\"chat-heading\">Chat</h2><ol class=\"chat__log\" data-testid=\"chat-log\" role=\"log\" aria-live=\"polite\" aria-relevant=\"additions\" tabindex=\"0\" aria-label=\"Chat messages\"></ol><form class=\"chat__form\" id=\"chat-form\" data-testid=\"chat-form\" novalidate><label for=\"chat-input\" class=\"visually-hidden\">Message</label> <input id=\"chat-input\" type=\"text\" autocomplete=\"off\" maxlength=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var6 string
+			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(itoa(p.MaxChatLen))
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/room.templ`, Line: 85, Col: 37}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "\" placeholder=\"Message (join to chat)\" disabled data-testid=\"chat-input\"> <button type=\"submit\" class=\"button primary\" data-testid=\"chat-send\" disabled>Send</button></form></section></aside></div><template id=\"tile-template\"><figure class=\"tile\" data-testid=\"tile\" data-state=\"new\"><video data-testid=\"remote-video\" autoplay playsinline></video><div class=\"tile__avatar\" aria-hidden=\"true\"></div><figcaption class=\"tile__caption\"><span class=\"tile__name\" data-testid=\"tile-name\"></span> <span class=\"tile__state\" data-testid=\"peer-state\">connecting</span></figcaption></figure></template>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

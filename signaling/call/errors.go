@@ -8,9 +8,12 @@ const (
 	CodeRateLimited  = "rate_limited"
 	CodeTooManyRooms = "too_many_rooms"
 	CodeUnavailable  = "unavailable"
+	CodeBadPasscode  = "bad_passcode"
+	CodeNameTaken    = "name_taken"
 )
 
-var codes = []string{CodeBadRequest, CodeNotInRoom, CodeRoomFull, CodeRateLimited, CodeTooManyRooms, CodeUnavailable}
+var codes = []string{CodeBadRequest, CodeNotInRoom, CodeRoomFull, CodeRateLimited, CodeTooManyRooms, CodeUnavailable,
+	CodeBadPasscode, CodeNameTaken}
 
 // Error is a failed ack's error: {code, message}.
 type Error struct {

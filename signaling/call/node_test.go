@@ -37,8 +37,8 @@ func TestOfficialClient(t *testing.T) {
 	if err != nil {
 		t.Fatalf("call.mjs: %v\n%s", err, out)
 	}
-	if n := strings.Count(string(out), "PASS "); n != 18 {
-		t.Fatalf("want 18 checks to pass, got %d:\n%s", n, out)
+	if n := strings.Count(string(out), "PASS "); n != 23 {
+		t.Fatalf("want 23 checks to pass, got %d:\n%s", n, out)
 	}
 	t.Logf("%s", out)
 }

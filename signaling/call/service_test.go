@@ -24,13 +24,18 @@ func (fakeICE) ICEServers(host, user string) []call.ICEServer {
 }
 
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	url string
 	svc *call.Service
 	reg *prometheus.Registry
 }
 
-func newEnv(t *testing.T, cfg call.Config) *env {
+func newEnv(t testing.TB, cfg call.Config) *env {
+	t.Helper()
+	return newEnvICE(t, cfg, fakeICE{})
+}
+
+func newEnvICE(t testing.TB, cfg call.Config, ice call.ICEProvider) *env {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	hub, err := signaling.New(signaling.Config{}, reg)
@@ -40,7 +45,7 @@ func newEnv(t *testing.T, cfg call.Config) *env {
 	if cfg.RoomsPushInterval == 0 {
 		cfg.RoomsPushInterval = 20 * time.Millisecond
 	}
-	svc, err := call.New(cfg, hub.Of("/"), fakeICE{}, reg)
+	svc, err := call.New(cfg, hub.Of("/"), ice, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,17 +83,22 @@ type ack struct {
 	Peers      []map[string]any `json:"peers"`
 	IceServers []call.ICEServer `json:"iceServers"`
 	Rooms      []call.RoomSize  `json:"rooms"`
+	Total      int              `json:"total"`
+	V          int64            `json:"v"`
+	Name       string           `json:"name"`
+	Passcode   bool             `json:"passcode"`
+	Listed     bool             `json:"listed"`
 	TS         int64            `json:"ts"`
 	Extra      map[string]any   `json:"-"`
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	t.Cleanup(cancel)
 	return c
 }
 
-func do(t *testing.T, c *sioclient.Client, event string, payload any) ack {
+func do(t testing.TB, c *sioclient.Client, event string, payload any) ack {
 	t.Helper()
 	var a ack
 	if err := c.Call(ctx(t), &a, event, payload); err != nil {
@@ -97,7 +107,7 @@ func do(t *testing.T, c *sioclient.Client, event string, payload any) ack {
 	return a
 }
 
-func mustOK(t *testing.T, a ack) ack {
+func mustOK(t testing.TB, a ack) ack {
 	t.Helper()
 	if !a.OK {
 		t.Fatalf("ack not ok: %+v", a.Error)
@@ -105,7 +115,7 @@ func mustOK(t *testing.T, a ack) ack {
 	return a
 }
 
-func mustFail(t *testing.T, a ack, code string) {
+func mustFail(t testing.TB, a ack, code string) {
 	t.Helper()
 	if a.OK || a.Error == nil || a.Error.Code != code || a.Error.Message == "" {
 		t.Fatalf("want error %q, got %+v", code, a)
@@ -166,9 +176,10 @@ func TestTwoPersonCall(t *testing.T) {
 		t.Fatalf("chat %v", m)
 	}
 
+	waitList(t, bob, subscribe(t, bob), map[string]int{"standup": 2})
 	r := mustOK(t, do(t, bob, "rooms", map[string]any{}))
-	if len(r.Rooms) != 1 || r.Rooms[0] != (call.RoomSize{Name: "standup", Size: 2}) {
-		t.Fatalf("rooms %+v", r.Rooms)
+	if len(r.Rooms) != 1 || r.Rooms[0] != (call.RoomSize{Name: "standup", Size: 2}) || r.Total != 1 || r.V < 1 {
+		t.Fatalf("rooms %+v", r)
 	}
 	ice := mustOK(t, do(t, bob, "ice-servers", map[string]any{}))
 	if len(ice.IceServers) != 2 {
@@ -221,9 +232,10 @@ func mustCounter(t *testing.T, reg *prometheus.Registry, name, label string) pro
 func TestDisconnectSendsPeerLeftAndRoomsPush(t *testing.T) {
 	e := newEnv(t, call.Config{})
 	watcher, alice, bob := e.dial(), e.dial(), e.dial()
+	list := subscribe(t, watcher)
 	mustOK(t, do(t, alice, "join", map[string]any{"room": "r1", "name": "Alice"}))
 	mustOK(t, do(t, bob, "join", map[string]any{"room": "r1", "name": "Bob"}))
-	waitRooms(t, watcher, []call.RoomSize{{Name: "r1", Size: 2}})
+	waitList(t, watcher, list, map[string]int{"r1": 2})
 	alice.Close()
 	ev, err := bob.Next(ctx(t), "peer-left")
 	if err != nil {
@@ -232,31 +244,9 @@ func TestDisconnectSendsPeerLeftAndRoomsPush(t *testing.T) {
 	if m := arg(t, ev); m["id"] != alice.ID {
 		t.Fatalf("peer-left %v", m)
 	}
-	waitRooms(t, watcher, []call.RoomSize{{Name: "r1", Size: 1}})
+	waitList(t, watcher, list, map[string]int{"r1": 1})
 	bob.Close()
-	waitRooms(t, watcher, []call.RoomSize{})
-}
-
-// waitRooms waits for a "rooms" push equal to want.
-func waitRooms(t *testing.T, c *sioclient.Client, want []call.RoomSize) {
-	t.Helper()
-	for {
-		ev, err := c.Next(ctx(t), "rooms")
-		if err != nil {
-			t.Fatalf("waiting for rooms %v: %v", want, err)
-		}
-		var m struct{ Rooms []call.RoomSize }
-		json.Unmarshal(ev.Args[0], &m)
-		if len(m.Rooms) == len(want) {
-			same := true
-			for i := range want {
-				same = same && m.Rooms[i] == want[i]
-			}
-			if same {
-				return
-			}
-		}
-	}
+	waitList(t, watcher, list, map[string]int{})
 }
 
 func TestValidation(t *testing.T) {
@@ -296,8 +286,14 @@ func TestValidation(t *testing.T) {
 	if len(again.Peers) != 1 {
 		t.Fatalf("rejoin peers %+v", again.Peers)
 	}
-	// Signals only reach peers that share a room.
+	// Signals only reach peers that share a room: the refused one never
+	// arrives, b's sent after it is a's first.
 	mustFail(t, do(t, c, "signal", map[string]any{"to": a.ID, "data": map[string]any{"type": "offer"}}), call.CodeNotInRoom)
+	mustFail(t, do(t, c, "chat", map[string]any{"room": "small", "text": "let me in"}), call.CodeNotInRoom)
+	mustOK(t, do(t, b, "signal", map[string]any{"to": a.ID, "data": map[string]any{"type": "candidate"}}))
+	if ev := noEventBefore(t, a, "chat", "signal"); arg(t, ev)["from"] != b.ID {
+		t.Fatalf("first signal %s, want b's", ev.Args[0])
+	}
 	// The server survived all of it.
 	mustOK(t, do(t, c, "rooms", map[string]any{}))
 }

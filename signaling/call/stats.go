@@ -3,6 +3,7 @@ package call
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/noomrtc/noom/signaling"
@@ -29,14 +30,18 @@ var (
 	protocols      = []string{"udp", "tcp"}
 )
 
-func label(v string, set []string) string {
-	if slices.Contains(set, v) {
-		return v
+// label returns v if set has it, else "other", and its index in set
+// followed by "other".
+func label(v string, set []string) (string, int) {
+	if i := slices.Index(set, v); i >= 0 {
+		return v, i
 	}
-	return "other"
+	return "other", len(set)
 }
 
-func (svc *Service) callStats(s *signaling.Socket, _ *peer, raw json.RawMessage) (map[string]any, *Error) {
+// callStats keeps the socket's latest report per peer, for at most
+// Config.MaxStatsPeers peers; the reports go with the socket.
+func (svc *Service) callStats(s *signaling.Socket, p *peer, raw json.RawMessage) (map[string]any, *Error) {
 	var st Stats
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return nil, errorf(CodeBadRequest, "malformed call-stats: "+err.Error())
@@ -44,36 +49,54 @@ func (svc *Service) callStats(s *signaling.Socket, _ *peer, raw json.RawMessage)
 	if st.Peer == "" || len(st.Peer) > 64 || st.RTTMs < 0 || st.RTTMs > 600_000 || st.BytesSent < 0 || st.BytesReceived < 0 {
 		return nil, errorf(CodeBadRequest, "call-stats takes {peer, state, candidateType, protocol, rttMs, bytesSent, bytesReceived}")
 	}
+	var si, ci, pi int
 	st.SID, st.Time = s.ID(), time.Now()
-	st.State = label(st.State, states)
-	st.CandidateType = label(st.CandidateType, candidateTypes)
-	st.Protocol = label(st.Protocol, protocols)
-	svc.mu.Lock()
-	if _, ok := svc.stats[st.SID+"/"+st.Peer]; ok || len(svc.stats) < 100_000 {
-		svc.stats[st.SID+"/"+st.Peer] = st
+	st.State, si = label(st.State, states)
+	st.CandidateType, ci = label(st.CandidateType, candidateTypes)
+	st.Protocol, pi = label(st.Protocol, protocols)
+	p.mu.Lock()
+	_, known := p.stats[st.Peer]
+	full := !known && len(p.stats) >= svc.cfg.MaxStatsPeers
+	if !full {
+		if p.stats == nil {
+			p.stats = make(map[string]Stats)
+		}
+		p.stats[st.Peer] = st
 	}
-	svc.mu.Unlock()
-	svc.metrics.statsReports.WithLabelValues(st.State, st.CandidateType, st.Protocol).Inc()
+	p.mu.Unlock()
+	if full {
+		return nil, errorf(CodeBadRequest, "call-stats: reports for too many peers")
+	}
+	svc.metrics.statsReports[si][ci][pi].Inc()
 	if st.State == "connected" && st.RTTMs > 0 {
-		svc.metrics.rtt.WithLabelValues(st.CandidateType).Observe(st.RTTMs / 1000)
+		svc.metrics.rtt[ci].Observe(st.RTTMs / 1000)
 	}
 	return nil, nil
 }
 
-// Stats returns the latest call-quality report of every pair of connected
-// peers, for the admin UI.
+// Stats returns the latest call-quality report of every socket connected
+// now, for each peer it reported on, sorted by socket and peer; for the
+// admin UI.
 func (svc *Service) Stats() []Stats {
-	svc.mu.Lock()
-	defer svc.mu.Unlock()
-	out := make([]Stats, 0, len(svc.stats))
-	for _, st := range svc.stats {
-		out = append(out, st)
+	svc.mu.RLock()
+	peers := make([]*peer, 0, len(svc.peers))
+	for _, p := range svc.peers {
+		peers = append(peers, p)
+	}
+	svc.mu.RUnlock()
+	var out []Stats
+	for _, p := range peers {
+		p.mu.Lock()
+		for _, st := range p.stats {
+			out = append(out, st)
+		}
+		p.mu.Unlock()
 	}
 	slices.SortFunc(out, func(a, b Stats) int {
-		if a.SID+a.Peer < b.SID+b.Peer {
-			return -1
+		if c := strings.Compare(a.SID, b.SID); c != 0 {
+			return c
 		}
-		return 1
+		return strings.Compare(a.Peer, b.Peer)
 	})
 	return out
 }

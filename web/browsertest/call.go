@@ -15,8 +15,9 @@ import (
 // the call connects (through TURN only, when relay is set, with
 // iceTransportPolicy "relay"), remote video plays and keeps decoding on both
 // sides, Alice switches camera mid-call and restarts ICE, chat arrives,
-// leaving updates the other page and the room list, and Bob rejoins. It saves
-// a screenshot of Alice's page as an artifact.
+// leaving updates the other page and the room list, and Bob rejoins. Any
+// uncaught exception or console error on a page fails the test. It saves a
+// screenshot of Alice's page as an artifact.
 func Call(t *testing.T, base string, relay bool) {
 	t.Helper()
 	query := "&debug=1"
@@ -104,9 +105,16 @@ func Call(t *testing.T, base string, relay bool) {
 
 	must(t, bob.Click(`[data-testid="join-button"]`))
 	must(t, alice.WaitFor(connected, 30*time.Second))
-	for _, p := range pages {
+	FailOnPageErrors(t, home, alice, bob)
+}
+
+// FailOnPageErrors fails the test for every uncaught exception and console
+// or log error the pages reported.
+func FailOnPageErrors(t *testing.T, pages ...*Page) {
+	t.Helper()
+	for i, p := range pages {
 		if errs := p.Errors(); len(errs) > 0 {
-			t.Logf("page errors: %q", errs)
+			t.Errorf("page %d: errors: %q", i, errs)
 		}
 	}
 }

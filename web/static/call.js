@@ -42,6 +42,7 @@
     lobby: q("lobby"),
     lobbyForm: document.getElementById("lobby-form"),
     nameInput: document.getElementById("name-input"),
+    passcodeInput: document.getElementById("passcode-input"),
     joinButton: q("join-button"),
     joinError: q("join-error"),
     leaveButton: q("leave-button"),
@@ -61,6 +62,7 @@
     phase: "lobby", // lobby | joining | joined
     wantJoined: false,
     name: "",
+    passcode: "",
     selfId: "",
     iceServers: [],
     peers: new Map(), // id -> {peer: NoomPeer, tile: Element, name: string}
@@ -239,11 +241,17 @@
 
   var JOIN_ERRORS = {
     room_full: "This room is full (" + cfg.maxRoomSize + " people).",
+    bad_passcode: "This room has a passcode, and that is not it. Ask whoever invited you.",
+    name_taken: "Someone in this room already uses that name. Pick another one.",
+    too_many_rooms: "You are in too many rooms at once. Leave one first.",
     bad_request: "The server refused that name or room.",
     rate_limited: "Too many attempts. Wait a moment and try again.",
+    unavailable: "The server cannot take you in right now. Try again.",
     timeout: "The server did not answer. Try again.",
     offline: "Not connected to the server."
   };
+  // The field each error is about.
+  var JOIN_ERROR_FIELD = { bad_passcode: "passcodeInput", name_taken: "nameInput", bad_request: "nameInput" };
 
   function join() {
     var name = ui.nameInput.value.trim();
@@ -255,9 +263,19 @@
       return;
     }
     ui.nameInput.removeAttribute("aria-invalid");
+    var passcode = ui.passcodeInput.value;
+    err = C.passcodeError(passcode);
+    if (err) {
+      ui.joinError.textContent = err;
+      ui.passcodeInput.setAttribute("aria-invalid", "true");
+      ui.passcodeInput.focus();
+      return;
+    }
+    ui.passcodeInput.removeAttribute("aria-invalid");
     ui.joinError.textContent = "";
     C.saveName(name);
     state.name = name;
+    state.passcode = passcode;
     state.wantJoined = true;
     renderLocal();
     if (!socket) {
@@ -278,7 +296,9 @@
     state.joinInFlight = true;
     status("Joining…");
     mediaReady.then(function () {
-      return C.request(socket, "join", { room: cfg.room, name: state.name });
+      var req = { room: cfg.room, name: state.name };
+      if (state.passcode) req.passcode = state.passcode;
+      return C.request(socket, "join", req);
     }).then(function (ack) {
       state.joinInFlight = false;
       if (!state.wantJoined) {
@@ -311,6 +331,12 @@
       state.pending = [];
       setPhase("lobby");
       ui.joinError.textContent = JOIN_ERRORS[err.code] || err.message;
+      ui.joinError.dataset.code = err.code || "";
+      var field = ui[JOIN_ERROR_FIELD[err.code]];
+      if (field) {
+        field.setAttribute("aria-invalid", "true");
+        field.focus();
+      }
       status("");
     });
   }

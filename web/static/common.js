@@ -8,8 +8,9 @@
 
   var NAME_KEY = "noom.name";
   // Same rule as web.ValidateRoomName (Go's unicode.IsPrint): letters,
-  // marks, numbers, punctuation, symbols and the ASCII space.
-  var PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]+$/u;
+  // marks, numbers, punctuation, symbols, the ASCII space and the
+  // zero-width joiners; no control or other format (bidi) characters.
+  var PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} \u200C\u200D]+$/u;
 
   function config() {
     var d = document.body.dataset;
@@ -44,6 +45,26 @@
     if (runeLength(name) > 32) return "Names are at most 32 characters.";
     if (!PRINTABLE.test(name)) return "Names can only use printable characters.";
     return "";
+  }
+
+  // passcodeError mirrors the server: empty (no passcode), or 1..64
+  // printable characters.
+  function passcodeError(code) {
+    if (!code) return "";
+    if (runeLength(code) > 64) return "Passcodes are at most 64 characters.";
+    if (!PRINTABLE.test(code) || code.trim() !== code) return "Passcodes use printable characters, no surrounding spaces.";
+    return "";
+  }
+
+  // meetingCode returns a fresh meeting code: 26 characters of lowercase
+  // base32 (130 random bits), the form the server never lists.
+  function meetingCode() {
+    var alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+    var buf = new Uint8Array(26);
+    root.crypto.getRandomValues(buf);
+    var out = "";
+    for (var i = 0; i < buf.length; i++) out += alphabet.charAt(buf[i] & 31);
+    return out;
   }
 
   function savedName() {
@@ -179,6 +200,8 @@
     config: config,
     roomError: roomError,
     nameError: nameError,
+    passcodeError: passcodeError,
+    meetingCode: meetingCode,
     savedName: savedName,
     saveName: saveName,
     roomPath: roomPath,
