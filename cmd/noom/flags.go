@@ -20,6 +20,7 @@ type options struct {
 	LogLevel        string
 	AllowedOrigins  listFlag
 	MaxRoomSize     int
+	PublicRooms     bool
 	MaxConnsPerIP   int
 	TrustedProxies  listFlag
 	ShutdownTimeout time.Duration
@@ -67,6 +68,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Var(&o.AllowedOrigins, "allowed-origin", "browser origin (scheme://host[:port]) allowed to use the hub from another site; repeatable; * for any (default: same origin only)")
 	fs.IntVar(&o.MaxRoomSize, "max-room-size", 8, "people per call room")
+	fs.BoolVar(&o.PublicRooms, "public-rooms", true, "list public rooms on the home page (false: every room is unlisted and the room list is refused)")
 	fs.IntVar(&o.MaxConnsPerIP, "max-conns-per-ip", 256, "signaling connections one client IP may hold at once (0: no limit)")
 	fs.Var(&o.TrustedProxies, "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For names the client; repeatable")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
@@ -146,7 +148,7 @@ func (o *options) describe() []any {
 	}
 	return []any{
 		"addr", o.Addr, "metrics_addr", orDefault(o.MetricsAddr, "(on addr)"), "public_host", orDefault(o.PublicHost, "(per request)"),
-		"allowed_origins", orDefault(o.AllowedOrigins.String(), "(same origin)"), "max_room_size", o.MaxRoomSize,
+		"allowed_origins", orDefault(o.AllowedOrigins.String(), "(same origin)"), "max_room_size", o.MaxRoomSize, "public_rooms", o.PublicRooms,
 		"max_conns_per_ip", o.MaxConnsPerIP, "trusted_proxies", orDefault(o.TrustedProxies.String(), "(none)"),
 		"turn", o.TURN, "turn_addr", o.TURNAddr, "turn_public_ip", orDefault(o.TURNPublicIP, "(auto)"),
 		"turn_relay_ports", o.TURNRelayPorts, "turn_realm", o.TURNRealm, "turn_secret", secret,

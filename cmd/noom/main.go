@@ -72,10 +72,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer turn.Close()
 	}
 
+	ipOf := clientIP(o.TrustedProxies)
 	hub, err := signaling.New(signaling.Config{
 		AllowedOrigins: o.AllowedOrigins,
 		MaxConnsPerIP:  o.MaxConnsPerIP,
-		ClientIP:       clientIP(o.TrustedProxies),
+		ClientIP:       ipOf,
 		Logger:         log.With("component", "signaling"),
 	}, reg)
 	if err != nil {
@@ -85,12 +86,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if turn != nil {
 		ice = iceAdapter{turn: turn, publicHost: o.PublicHost}
 	}
-	calls, err := call.New(call.Config{MaxRoomSize: o.MaxRoomSize, Logger: log.With("component", "call")}, hub.Of("/"), ice, reg)
+	calls, err := call.New(call.Config{
+		MaxRoomSize:  o.MaxRoomSize,
+		HideRoomList: !o.PublicRooms,
+		// The call service's per-IP limits see the client as the hub does,
+		// behind a trusted proxy too.
+		ClientIP: func(h signaling.Handshake) string {
+			return ipOf(&http.Request{RemoteAddr: h.RemoteAddr, Header: h.Headers})
+		},
+		Logger: log.With("component", "call"),
+	}, hub.Of("/"), ice, reg)
 	if err != nil {
 		return fmt.Errorf("call: %w", err)
 	}
 	defer calls.Close()
-	app, err := web.New(web.Config{MaxRoomSize: o.MaxRoomSize, Logger: log.With("component", "web")})
+	app, err := web.New(web.Config{MaxRoomSize: o.MaxRoomSize, HideRoomList: !o.PublicRooms, Logger: log.With("component", "web")})
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
 	}

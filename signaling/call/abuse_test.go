@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/noomrtc/noom/internal/sioclient"
 	"github.com/noomrtc/noom/signaling/call"
+	sioclient "github.com/noomrtc/noom/signaling/signalingtest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 

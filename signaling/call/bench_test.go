@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/noomrtc/noom/internal/sioclient"
 	"github.com/noomrtc/noom/signaling/call"
+	sioclient "github.com/noomrtc/noom/signaling/signalingtest"
 )
 
 // BenchmarkSignal relays an offer-sized signal between two sockets of a

@@ -6,9 +6,9 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/noomrtc/noom/internal/sioclient"
 	"github.com/noomrtc/noom/signaling"
 	"github.com/noomrtc/noom/signaling/call"
+	sioclient "github.com/noomrtc/noom/signaling/signalingtest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 

@@ -5,8 +5,8 @@ import (
 	"maps"
 	"testing"
 
-	"github.com/noomrtc/noom/internal/sioclient"
 	"github.com/noomrtc/noom/signaling/call"
+	sioclient "github.com/noomrtc/noom/signaling/signalingtest"
 )
 
 // listModel is a subscriber's copy of the room list, kept up to date from
