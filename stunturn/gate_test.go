@@ -122,6 +122,11 @@ func TestForbiddenPeers(t *testing.T) {
 		{"::ffff:169.254.169.254", denyLinkLocal},
 		{"::ffff:192.168.0.1", denyPrivate},
 		{"::ffff:100.64.1.1", denyCGNAT},
+		{"198.18.0.1", denySpecial},
+		{"192.0.2.1", denySpecial},
+		{"203.0.113.5", denySpecial},
+		{"2001:db8::1", denySpecial},
+		{"64:ff9b::10.0.0.1", denyPrivate}, // NAT64 would reach 10.0.0.1
 	}
 	for _, tc := range forbidden {
 		if tc.reason == denyNone {
@@ -142,11 +147,11 @@ func TestForbiddenPeers(t *testing.T) {
 
 	t.Run("IPv6 public peer", func(t *testing.T) {
 		// Relays are IPv4: 443 Peer Address Family Mismatch.
-		wantCode(t, s.request(stun.MethodCreatePermission, peerAddress("2001:db8::1", 5000)), stun.CodePeerAddrFamilyMismatch)
+		wantCode(t, s.request(stun.MethodCreatePermission, peerAddress("2606:4700::1111", 5000)), stun.CodePeerAddrFamilyMismatch)
 	})
 	t.Run("one bad peer spoils the request", func(t *testing.T) {
 		wantCode(t, s.request(stun.MethodCreatePermission,
-			peerAddress("203.0.113.5", 5000), peerAddress("10.0.0.1", 5000)), stun.CodeForbidden)
+			peerAddress("8.8.8.8", 5000), peerAddress("10.0.0.1", 5000)), stun.CodeForbidden)
 		if n := len(srv.Allocations()[0].Permissions); n != 0 {
 			t.Errorf("%d permissions after a refused request", n)
 		}
@@ -158,8 +163,8 @@ func TestForbiddenPeers(t *testing.T) {
 		wantSuccess(t, s.request(stun.MethodChannelBind, peerAddress(other.Addr().String(), int(other.Port())), channelNumber(0x4000)))
 	})
 	t.Run("public peer", func(t *testing.T) {
-		// A permission sends nothing; 203.0.113.0/24 is documentation space.
-		wantSuccess(t, s.request(stun.MethodCreatePermission, peerAddress("203.0.113.5", 5000)))
+		// A permission sends nothing.
+		wantSuccess(t, s.request(stun.MethodCreatePermission, peerAddress("8.8.8.8", 5000)))
 	})
 }
 

@@ -106,7 +106,7 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Server, erro
 	}
 
 	if err := s.listen(); err != nil {
-		s.m.unregister(reg)
+		reg.Unregister(s.m)
 		return nil, err
 	}
 	log.Info("stunturn: serving",
