@@ -58,6 +58,9 @@ const (
 
 var authNames = [numAuthResults]string{"ok", "expired", "bad_integrity", "unknown"}
 
+// authReasonNames are the AuthEvent reasons of the results.
+var authReasonNames = [numAuthResults]string{"", AuthExpired, AuthBadIntegrity, AuthUnknown}
+
 type allocFailure uint8
 
 const (
