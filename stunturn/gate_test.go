@@ -304,7 +304,11 @@ func TestTCPIdle(t *testing.T) {
 	username, password, _ := srv.Issuer().Issue("fay")
 	busy := newSession(dialRaw(t, "tcp", addr), username, password)
 	wantSuccess(t, busy.allocate())
-	time.Sleep(3 * idle)
+	// A quiet connection opened after the allocation: once the server
+	// has closed it, the allocation's connection has been as silent for
+	// longer than the idle time.
+	witness := dialRaw(t, "tcp", addr)
+	readClosed(t, witness.conn)
 	wantSuccess(t, busy.request(stun.MethodRefresh, lifetime(time.Minute)))
 	// Deallocating brings the idle timer back.
 	wantSuccess(t, busy.request(stun.MethodRefresh, lifetime(0)))

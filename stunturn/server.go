@@ -110,12 +110,14 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Server, erro
 		m:          s.m,
 	}
 
+	if st.Presence != nil { // before listen: the readers use it at once
+		s.presence = newPresence(st.Presence, st.PresenceGrace)
+	}
 	if err := s.listen(); err != nil {
 		reg.Unregister(s.m)
 		return nil, err
 	}
-	if st.Presence != nil {
-		s.presence = newPresence(st.Presence, st.PresenceGrace)
+	if s.presence != nil {
 		go s.presence.sweep(s.st.users)
 	}
 	log.Info("stunturn: serving",
