@@ -74,7 +74,11 @@ type Config struct {
 	Secret []byte
 
 	// CredentialTTL is how long credentials minted by ICEServers and by
-	// the Issuer stay valid. Default 12h.
+	// the Issuer stay valid. It also bounds how long a call can use its
+	// relays without fresh credentials (each Refresh is checked), which
+	// is why the default stays long: with Presence, a credential whose
+	// socket is gone stops working after PresenceGrace whatever its
+	// TTL. Default 12h.
 	CredentialTTL time.Duration
 
 	// AllowPeers opens peer address ranges that are denied by default

@@ -13,9 +13,9 @@ import (
 // saw the event (a socket reader, or pion's allocation goroutine), after
 // the server's own lock is released; it may call the Server's methods
 // but must not block: hand the event to a bounded queue and drop when it
-// is full. pion holds none of its locks for the hooks here except
-// AllocationDeleted, which runs on the allocation's goroutine as it ends.
-// Slices in events must not be modified.
+// is full (Close waits for AllocationDeleted hooks, which run on the
+// ending allocation's goroutine). pion holds none of its locks when a
+// hook runs. Slices in events must not be modified.
 type Observer struct {
 	// AllocationCreated: pion granted an Allocate.
 	AllocationCreated func(AllocationInfo)
