@@ -198,3 +198,36 @@ func startCoturn(b *testing.B) string {
 	b.Fatalf("turnserver did not answer on %s:\n%s", addr, log)
 	return ""
 }
+
+// BenchmarkAuth measures the credential cost of one signed TURN request:
+// the gate's check, then pion's AuthHandler, with the key handed over
+// (what the server does) or derived a second time (as before).
+func BenchmarkAuth(b *testing.B) {
+	s := fuzzServer(b)
+	msg := fuzzSeeds(b, s)[0] // a signed Allocate
+	src := &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 5000}
+	other := &net.UDPAddr{IP: net.IPv4(192, 0, 2, 2), Port: 5000}
+	local := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 3478}
+	const username = "99999999999:fuzz"
+	for _, bc := range []struct {
+		name  string
+		asker net.Addr
+	}{{"handed_over", src}, {"derived_twice", other}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var sc gateScratch
+			var fl inflight
+			b.ReportAllocs()
+			for b.Loop() {
+				v := s.inspect(msg, src, local, transportUDP, &sc)
+				if v.reply != nil || v.key == nil {
+					b.Fatal("the gate refused a good request")
+				}
+				s.begin(&fl, &v, src, local)
+				if _, ok := s.authHandler(username, DefaultRealm, bc.asker); !ok {
+					b.Fatal("pion's AuthHandler refused")
+				}
+				s.finish(&fl, transportUDP)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package stunturn
 
 import (
+	"cmp"
 	"crypto/rand"
 	"fmt"
 	"net"
@@ -19,10 +20,14 @@ const (
 	DefaultRelayPortMax        = 65535
 	DefaultCredentialTTL       = 12 * time.Hour
 	DefaultUserQuota           = 64
+	DefaultIPQuota             = 256
 	DefaultTotalQuota          = 8192
 	DefaultMaxPermissions      = 64
 	DefaultTCPIdleTimeout      = 30 * time.Second
+	DefaultTCPAuthTimeout      = 10 * time.Second
 	DefaultMaxConnections      = 4096
+	DefaultMaxTCPConnsPerIP    = 32
+	DefaultPresenceGrace       = 30 * time.Second
 	DefaultSecretLen           = 32
 	maxSupportedCredentialTTL  = 30 * 24 * time.Hour
 	maxSupportedRealmLen       = 763 // RFC 8489 §14.9: fewer than 128 characters, up to 763 bytes.
@@ -69,19 +74,50 @@ type Config struct {
 	Secret []byte
 
 	// CredentialTTL is how long credentials minted by ICEServers and by
-	// the Issuer stay valid. Default 12h.
+	// the Issuer stay valid. It also bounds how long a call can use its
+	// relays without fresh credentials (each Refresh is checked), which
+	// is why the default stays long: with Presence, a credential whose
+	// socket is gone stops working after PresenceGrace whatever its
+	// TTL. Default 12h.
 	CredentialTTL time.Duration
 
 	// AllowPeers opens peer address ranges that are denied by default
-	// (loopback, RFC 1918, link-local, CGNAT, multicast, unspecified,
-	// IPv6 ULA and link-local), for example 127.0.0.0/8 in tests or a
-	// LAN that is meant to be reachable. Default: none.
+	// (every range of IANA's special-purpose registries that is not
+	// globally reachable: loopback, RFC 1918, link-local, CGNAT,
+	// multicast, unspecified, documentation, benchmarking, IPv6 ULA and
+	// link-local, ...), for example 127.0.0.0/8 in tests or a LAN that
+	// is meant to be reachable. Default: none.
 	AllowPeers []netip.Prefix
+
+	// Presence tells whether a user (the <user> part of the REST
+	// username: the signaling socket the credential was minted for) is
+	// present now. When set, an Allocate of an absent user is refused
+	// (403), and so are Refresh, CreatePermission and ChannelBind once
+	// the user has been absent for PresenceGrace: TURN use follows
+	// signaling presence, and a credential outlives its socket by no
+	// more than the grace. It is called from the server's goroutines
+	// without its locks held; it must be safe for concurrent use, fast,
+	// and must not block. Default: nil, no presence check (credentials
+	// work until they expire, whoever holds them).
+	Presence func(user string) bool
+
+	// PresenceGrace is how long a user may be absent before its
+	// allocations can no longer be refreshed or given permissions: long
+	// enough for a signaling reconnect and an ICE restart with fresh
+	// credentials. Default 30s. Ignored without Presence.
+	PresenceGrace time.Duration
 
 	// UserQuota is the number of allocations one user (the <user> part of
 	// the REST username) may hold at once, like coturn's user-quota.
 	// Default 64; negative means no limit.
 	UserQuota int
+
+	// IPQuota is the number of allocations the clients at one IP address
+	// (one IPv6 /64) may hold at once, whatever their users: a browser
+	// in a full 8-person mesh holds up to about 30, so 256 leaves room
+	// for a few offices behind one NAT. Default 256; negative means no
+	// limit.
+	IPQuota int
 
 	// TotalQuota is the number of allocations the server holds at once,
 	// like coturn's total-quota. Default 8192; negative means no limit
@@ -98,10 +134,22 @@ type Config struct {
 	// long as the allocation (which the client must refresh). Default 30s.
 	TCPIdleTimeout time.Duration
 
+	// TCPAuthTimeout closes a TCP or TLS connection that has held no
+	// allocation for this long, from its start or from the end of its
+	// last allocation, however busy the client keeps it (Binding
+	// requests, failed Allocates): TURN clients allocate at once.
+	// Default 10s.
+	TCPAuthTimeout time.Duration
+
 	// MaxConnections is the number of TCP and TLS connections open at
 	// once; further connections are closed at once. Default 4096;
 	// negative means no limit.
 	MaxConnections int
+
+	// MaxTCPConnsPerIP is the number of TCP and TLS connections one
+	// client IP address (one IPv6 /64) may hold at once; further ones are
+	// closed at once. Default 32; negative means no limit.
+	MaxTCPConnsPerIP int
 
 	// UDPReadWorkers is the number of UDP sockets that share the UDP port
 	// (SO_REUSEPORT, Linux only), each read by its own goroutine, for
@@ -201,19 +249,27 @@ func (cfg Config) validate() (settings, error) {
 	c.AllowPeers = allow
 
 	c.UserQuota = intDefault(c.UserQuota, DefaultUserQuota)
+	c.IPQuota = intDefault(c.IPQuota, DefaultIPQuota)
 	c.TotalQuota = intDefault(c.TotalQuota, DefaultTotalQuota)
 	c.MaxConnections = intDefault(c.MaxConnections, DefaultMaxConnections)
-	switch {
-	case c.MaxPermissions == 0:
-		c.MaxPermissions = DefaultMaxPermissions
-	case c.MaxPermissions < 0:
+	c.MaxTCPConnsPerIP = intDefault(c.MaxTCPConnsPerIP, DefaultMaxTCPConnsPerIP)
+	if c.MaxPermissions < 0 {
 		return st, invalidf("MaxPermissions %d is negative", c.MaxPermissions)
 	}
-	switch {
-	case c.TCPIdleTimeout == 0:
-		c.TCPIdleTimeout = DefaultTCPIdleTimeout
-	case c.TCPIdleTimeout < 0:
-		return st, invalidf("TCPIdleTimeout %v is negative", c.TCPIdleTimeout)
+	c.MaxPermissions = cmp.Or(c.MaxPermissions, DefaultMaxPermissions)
+	for _, f := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"TCPIdleTimeout", &c.TCPIdleTimeout, DefaultTCPIdleTimeout},
+		{"TCPAuthTimeout", &c.TCPAuthTimeout, DefaultTCPAuthTimeout},
+		{"PresenceGrace", &c.PresenceGrace, DefaultPresenceGrace},
+	} {
+		if *f.v < 0 {
+			return st, invalidf("%s %v is negative", f.name, *f.v)
+		}
+		*f.v = cmp.Or(*f.v, f.def)
 	}
 	switch {
 	case c.UDPReadWorkers == 0:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -132,7 +133,30 @@ func FuzzDefaultRouteInterface(f *testing.F) {
 	f.Add("Iface Destination\n")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, table string) {
-		_ = defaultRouteInterface(stringsReader(table))
+		got := defaultRouteInterface(stringsReader(table))
+		// What it names is the first field of a line after the first.
+		if got != "" {
+			found := false
+			for i, line := range strings.Split(table, "\n") {
+				if f := strings.Fields(line); i > 0 && len(f) > 0 && f[0] == got {
+					found = true
+					break
+				}
+			}
+			if !found {
+				t.Fatalf("%q is no interface of the table", got)
+			}
+		}
+		// An up default route of metric 0, first after the header line,
+		// wins whatever follows (ties keep the first).
+		header, rest, _ := strings.Cut(table, "\n")
+		if len(header) > 32<<10 {
+			return // longer than a line the scanner reads
+		}
+		const best = "best0\t00000000\t00000000\t0001\t0\t0\t0\t00000000\t0\t0\t0\n"
+		if got := defaultRouteInterface(stringsReader(header + "\n" + best + rest)); got != "best0" {
+			t.Fatalf("with a metric-0 default route first: %q", got)
+		}
 	})
 }
 

@@ -69,29 +69,40 @@ func (i *Issuer) Password(username string) string {
 // its expiry (ErrCredentialExpired) and the password (ErrBadPassword). It
 // returns the <user> part of a valid credential.
 func (i *Issuer) Validate(username, password string) (user string, err error) {
-	expires, user, err := ParseUsername(username)
+	user, want, err := i.verify(username)
 	if err != nil {
 		return "", err
 	}
-	if i.now().After(expires) {
-		return "", ErrCredentialExpired
-	}
-	if subtle.ConstantTimeCompare([]byte(password), []byte(i.Password(username))) != 1 {
+	if subtle.ConstantTimeCompare([]byte(password), []byte(want)) != 1 {
 		return "", ErrBadPassword
 	}
 	return user, nil
 }
 
-// longTermKey returns the RFC 8489 long-term credential key of username
-// in realm: MD5(username ":" realm ":" password), with the password this
-// Issuer derives. The username must have been checked by ParseUsername.
-func (i *Issuer) longTermKey(username, realm string) []byte {
+// verify is the one credential check, which Validate, the gate and pion's
+// AuthHandler share: it checks the username's form (ErrMalformedUsername)
+// and expiry (ErrCredentialExpired), and returns its <user> part and the
+// password the secret gives it.
+func (i *Issuer) verify(username string) (user, password string, err error) {
+	expires, user, err := ParseUsername(username)
+	if err != nil {
+		return "", "", err
+	}
+	if i.now().After(expires) {
+		return "", "", ErrCredentialExpired
+	}
+	return user, i.Password(username), nil
+}
+
+// longTermKey returns the RFC 8489 long-term credential key:
+// MD5(username ":" realm ":" password).
+func longTermKey(username, realm, password string) []byte {
 	h := md5.New() //nolint:gosec // mandated by RFC 8489 §9.2.2
 	h.Write([]byte(username))
 	h.Write([]byte{':'})
 	h.Write([]byte(realm))
 	h.Write([]byte{':'})
-	h.Write([]byte(i.Password(username)))
+	h.Write([]byte(password))
 	return h.Sum(nil)
 }
 

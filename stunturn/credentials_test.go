@@ -119,7 +119,7 @@ func TestPionRESTCompat(t *testing.T) {
 	}
 	ours, _, _ := i.Issue("bob")
 	key, ok := turn.LongTermTURNRESTAuthHandler(secret, nil)(ours, DefaultRealm, nil)
-	if !ok || string(key) != string(i.longTermKey(ours, DefaultRealm)) {
+	if !ok || string(key) != string(longTermKey(ours, DefaultRealm, i.Password(ours))) {
 		t.Fatal("pion derives another key from our credential")
 	}
 }

@@ -15,19 +15,36 @@
 //
 // # Secure by default
 //
-// Relays may not reach loopback, RFC 1918, link-local (cloud metadata
-// 169.254.169.254 included), CGNAT 100.64/10, multicast, reserved,
-// unspecified, IPv6 loopback, ULA or link-local peers, nor their
-// IPv4-mapped forms: CreatePermission and ChannelBind get 403, Send
+// Relays may not reach any address that IANA's special-purpose registries
+// do not call globally reachable: loopback, RFC 1918, link-local (cloud
+// metadata 169.254.169.254 included), CGNAT 100.64/10, multicast,
+// reserved, unspecified, documentation and benchmarking ranges
+// (192.0.2/24, 198.18/15, ...), IETF protocol assignments, IPv6 ULA,
+// link-local, 6to4 and Teredo, nor their IPv4-mapped or NAT64
+// (64:ff9b::/96) forms: CreatePermission and ChannelBind get 403, Send
 // indications are dropped. Config.AllowPeers opens ranges on purpose. The
 // server's own relayed addresses are always allowed, so that two of its
 // clients relay to each other, but a relay reaches no other port of the
-// server's addresses (not the TURN port, not another service). Allocations
-// are limited per user and in total (486), permissions and channels per
-// allocation (508), TCP and TLS connections in number; a connection that
-// holds no allocation is closed after TCPIdleTimeout of silence, and one
+// server's addresses (not the TURN port, not another service).
+//
+// Allocations are limited per user, per client IP (an IPv6 /64) and in
+// total (486), permissions and channels per allocation (508), TCP and TLS
+// connections in total and per client IP. A TCP or TLS connection that
+// holds no allocation is closed after TCPIdleTimeout of silence, or
+// TCPAuthTimeout after it began to hold none however busy it is, and one
 // whose client stops reading after 10 s of blocked writes. Nonces are
 // pion's stateless HMAC nonces; allocation state is bounded by the quotas.
+//
+// With Config.Presence, TURN use follows signaling presence: a user (the
+// socket a credential was minted for) must be present to allocate, and
+// may refresh, create permissions and bind channels until it has been
+// absent for Config.PresenceGrace (403 after that; deallocation always
+// works). A sweep asks about every user holding allocations every quarter
+// of the grace, so that the grace is measured from when the user left.
+//
+// One credential check (Issuer.verify) serves the gate, pion's
+// AuthHandler and Issuer.Validate; the gate hands the key it derived to
+// pion, so a request costs one HMAC-SHA1 and one MD5.
 //
 // # Observability
 //
@@ -35,15 +52,20 @@
 // with noom_stun_ and noom_turn_, labels are closed sets created at zero.
 // Relayed bytes and packets are counted as they pass the relay sockets.
 // Gauges of allocations, permissions, channels and connections are read
-// from the server's state at scrape time. Allocations returns a snapshot
-// of plain values for an admin page.
+// from the server's state at scrape time; the metrics are one
+// prometheus.Collector registered once. For an admin console,
+// Allocations returns a snapshot of plain values, Counts the numbers now,
+// Observe adds hooks (allocation created, refreshed and deleted,
+// permission created, authentication failed, peer denied) and
+// EndAllocation ends one allocation through pion's own deletion path.
 //
 // # Concurrency contract
 //
 // Every method of Server and Issuer is safe for concurrent use. New starts
-// goroutines, all of them pion's: one read loop per UDP socket
+// goroutines, all of them pion's but one: one read loop per UDP socket
 // (UDPReadWorkers), one accept loop per listener, one per TCP or TLS
-// connection, one per allocation, and timers. Close closes every socket,
+// connection, one per allocation, and timers; and, with Config.Presence,
+// the presence sweep, which Close stops and waits for first. Close closes every socket,
 // then waits until each read and accept loop has seen its socket closed,
 // every connection has been closed by its goroutine and every allocation
 // has been deleted by its goroutine; what remains of those goroutines is
@@ -53,7 +75,11 @@
 // own locks. The handlers here only update the server's own state under
 // its one mutex (state.mu), never block otherwise, and never call into
 // pion, so no lock order with pion exists. The relay sockets read the
-// permission set of their allocation lock-free (copy on write).
+// permission set of their allocation lock-free (copy on write). Observer
+// hooks and Config.Presence are called after state.mu is released, from
+// the goroutine that saw the event; the observer list is copy on write,
+// read with one atomic load. EndAllocation closes our relay socket; pion's
+// allocation goroutine then deletes the allocation.
 //
 // # How pion's answers are corrected
 //

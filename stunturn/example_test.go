@@ -3,10 +3,12 @@ package stunturn_test
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
 	"github.com/noomrtc/noom/stunturn"
+	"github.com/pion/turn/v4"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -47,4 +49,63 @@ func ExampleServer_ICEServers() {
 	// stun meet.example.com false
 	// turn meet.example.com true
 	// turn meet.example.com true
+}
+
+func ExampleServer_Observe() {
+	srv, err := stunturn.New(stunturn.Config{
+		Addr: "127.0.0.1:0",
+		// The call service's "is this socket still connected?"; here
+		// only "alice" is.
+		Presence: func(user string) bool { return user == "alice" },
+	}, prometheus.NewRegistry(), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+
+	// Hooks must not block: an admin console queues and drops.
+	created := make(chan stunturn.AllocationInfo, 16)
+	refused := make(chan stunturn.AuthEvent, 16)
+	remove := srv.Observe(stunturn.Observer{
+		AllocationCreated: func(a stunturn.AllocationInfo) {
+			select {
+			case created <- a:
+			default:
+			}
+		},
+		AuthFailed: func(e stunturn.AuthEvent) {
+			select {
+			case refused <- e:
+			default:
+			}
+		},
+	})
+	defer remove()
+
+	for _, user := range []string{"alice", "mallory"} {
+		username, password, _ := srv.Issuer().Issue(user)
+		conn, _ := net.ListenPacket("udp4", "127.0.0.1:0")
+		client, _ := turn.NewClient(&turn.ClientConfig{
+			STUNServerAddr: srv.Addrs().UDP.String(),
+			TURNServerAddr: srv.Addrs().UDP.String(),
+			Conn:           conn,
+			Username:       username,
+			Password:       password,
+		})
+		_ = client.Listen()
+		if relay, err := client.Allocate(); err == nil {
+			a := <-created
+			fmt.Println("allocated for", a.User, a.Transport, srv.Counts().Allocations.Total())
+			_ = relay.Close()
+		} else {
+			e := <-refused
+			fmt.Println("refused", e.User, e.Reason)
+		}
+		client.Close()
+		_ = conn.Close()
+	}
+	// Output:
+	// allocated for alice udp 1
+	// refused mallory absent
 }

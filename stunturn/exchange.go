@@ -23,12 +23,27 @@ type inflight struct {
 	txID   [stun.TransactionIDSize]byte
 	method reqMethod
 	src    net.Addr // the client, for the quota settlement of Allocate
+	dst    net.Addr // the server address it reached
+	cached bool     // the gate put a key for src in Server.keys
 }
 
-func (f *inflight) begin(v *verdict, src net.Addr) {
+// begin notes that pion is about to handle the request v from src to dst,
+// and leaves the key the gate derived for pion's AuthHandler.
+func (s *Server) begin(f *inflight, v *verdict, src, dst net.Addr) {
+	if v.key != nil {
+		s.keys.put(srcKeyOf(src), *v.key)
+	}
 	f.mu.Lock()
-	f.active, f.txID, f.method, f.src = true, v.txID, v.method, src
+	f.active, f.txID, f.method, f.src, f.dst, f.cached = true, v.txID, v.method, src, dst, v.key != nil
 	f.mu.Unlock()
+}
+
+// end clears f; the caller holds f.mu.
+func (s *Server) endLocked(f *inflight) {
+	if f.cached {
+		s.keys.drop(srcKeyOf(f.src))
+	}
+	f.active, f.src, f.dst, f.cached = false, nil, nil, false
 }
 
 // finish closes the accounts of the request pion was handling, if its
@@ -36,7 +51,9 @@ func (f *inflight) begin(v *verdict, src net.Addr) {
 func (s *Server) finish(f *inflight, tr transport) {
 	f.mu.Lock()
 	active, method, src := f.active, f.method, f.src
-	f.active, f.src = false, nil
+	if active {
+		s.endLocked(f)
+	}
 	f.mu.Unlock()
 	if !active {
 		return
@@ -57,9 +74,9 @@ func (s *Server) observeWrite(f *inflight, b []byte, tr transport) {
 	isError := binary.BigEndian.Uint16(b[0:2])&0x0010 != 0
 	f.mu.Lock()
 	match := f.active && string(f.txID[:]) == string(b[8:stunHeaderSize])
-	method, src := f.method, f.src
+	method, src, dst := f.method, f.src, f.dst
 	if match {
-		f.active, f.src = false, nil
+		s.endLocked(f)
 	}
 	f.mu.Unlock()
 	if !match {
@@ -70,6 +87,10 @@ func (s *Server) observeWrite(f *inflight, b []byte, tr transport) {
 		result = resultError
 	}
 	s.m.requests[tr][method][result].Inc()
+	if method == methodRefresh && !isError {
+		// A Refresh to LIFETIME 0 deleted the allocation: no record left.
+		s.notifyAllocation(keyOf(src, dst), func(o *Observer) func(AllocationInfo) { return o.AllocationRefreshed })
+	}
 	if method != methodAllocate {
 		return
 	}

@@ -18,7 +18,7 @@ func fuzzServer(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{cfg: st, log: testLogger(t), issuer: NewIssuer(st.Secret, time.Hour), st: newState(st.UserQuota, st.TotalQuota)}
+	s := &Server{cfg: st, log: testLogger(t), issuer: NewIssuer(st.Secret, time.Hour), st: newState(&st)}
 	s.filter = &peerFilter{ownRelay: nil}
 	if s.m, err = newMetrics(prometheus.NewRegistry(), s.st); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/pion/stun/v3"
 )
@@ -35,6 +36,7 @@ type verdict struct {
 	request bool   // a STUN request that pion will answer (or not)
 	method  reqMethod
 	txID    [stun.TransactionIDSize]byte
+	key     *cachedKey // the credential's key, for pion's AuthHandler
 }
 
 // gateScratch is the per-reader memory of the gate, so that inspecting a
@@ -98,12 +100,13 @@ func (s *Server) inspect(b []byte, src, local net.Addr, tr transport, sc *gateSc
 		return v
 	}
 
-	key, res := s.authenticate(m, username.String(), realm.String())
+	user, key, res := s.authenticate(m, username.String(), realm.String())
 	s.m.auth[res].Inc()
 	if res != authOK {
 		if v.method == methodAllocate {
 			s.m.allocFailures[allocFailAuth].Inc()
 		}
+		s.authFailed(user, username.String(), src, tr, v.method, authReasonNames[res])
 		// RFC 8489 §9.2.4: 401 with REALM and NONCE. The client's own
 		// nonce goes back: pion's nonces are pion's to mint, and a client
 		// with wrong credentials gains nothing from a fresh one.
@@ -115,6 +118,12 @@ func (s *Server) inspect(b []byte, src, local net.Addr, tr transport, sc *gateSc
 		v.reply = s.errorReply(m, code, integrity, extra...)
 		return v
 	}
+	absent := func() verdict {
+		s.authFailed(user, username.String(), src, tr, v.method, AuthAbsent)
+		return fail(stun.CodeForbidden)
+	}
+	// pion asks for the key next: it is derived already.
+	v.key = &cachedKey{username: username.String(), realm: realm.String(), key: key}
 
 	switch v.method {
 	case methodAllocate:
@@ -126,11 +135,20 @@ func (s *Server) inspect(b []byte, src, local net.Addr, tr transport, sc *gateSc
 			s.m.allocFailures[allocFailAddressFamily].Inc()
 			return fail(stun.CodeAddrFamilyNotSupported)
 		}
+		if s.presence != nil && !s.presence.allocate(user) {
+			s.m.allocFailures[allocFailPresence].Inc()
+			return absent()
+		}
 		return v
 
 	case methodRefresh:
 		if a, _ := s.st.lookup(keyOf(src, local)); a == nil {
 			return fail(stun.CodeAllocMismatch)
+		}
+		// Deallocating (LIFETIME 0) is always allowed.
+		if lt, err := m.Get(stun.AttrLifetime); (err != nil || len(lt) != 4 || binary.BigEndian.Uint32(lt) != 0) &&
+			s.presence != nil && !s.presence.use(user) {
+			return absent()
 		}
 		return v
 	}
@@ -139,6 +157,9 @@ func (s *Server) inspect(b []byte, src, local net.Addr, tr transport, sc *gateSc
 	a, channels := s.st.lookup(keyOf(src, local))
 	if a == nil {
 		return fail(stun.CodeAllocMismatch)
+	}
+	if s.presence != nil && !s.presence.use(user) {
+		return absent()
 	}
 	var peers []netip.Addr
 	bad := false
@@ -161,7 +182,7 @@ func (s *Server) inspect(b []byte, src, local net.Addr, tr transport, sc *gateSc
 	}
 	for _, ip := range peers {
 		if r := s.filter.check(ip); r != denyNone {
-			s.m.peersDenied[r].Inc()
+			s.peerDenied(a.user, a.key.src, ip, r)
 			if r == denyFamily {
 				return fail(stun.CodePeerAddrFamilyMismatch)
 			}
@@ -179,13 +200,13 @@ func (s *Server) inspect(b []byte, src, local net.Addr, tr transport, sc *gateSc
 		seen[ip] = true
 	}
 	if added > 0 && len(*a.perms.Load())+added > s.cfg.MaxPermissions {
-		s.m.peersDenied[denyPermissions].Inc()
+		s.peerDenied(a.user, a.key.src, peers[0], denyPermissions)
 		return fail(stun.CodeInsufficientCapacity)
 	}
 	if v.method == methodChannelBind {
 		if num, err := m.Get(stun.AttrChannelNumber); err == nil && len(num) >= 2 {
 			if _, ok := channels[binary.BigEndian.Uint16(num)]; !ok && len(channels) >= s.cfg.MaxPermissions {
-				s.m.peersDenied[denyPermissions].Inc()
+				s.peerDenied(a.user, a.key.src, peers[0], denyPermissions)
 				return fail(stun.CodeInsufficientCapacity)
 			}
 		}
@@ -209,30 +230,36 @@ func (s *Server) inspectSend(b []byte, src, local net.Addr, sc *gateScratch) ver
 	if !ok {
 		return verdict{}
 	}
-	if r := s.filter.check(ip.Unmap()); r != denyNone {
-		s.m.peersDenied[r].Inc()
+	ip = ip.Unmap()
+	if r := s.filter.check(ip); r != denyNone {
+		user := ""
+		if s.observed() {
+			if a, _ := s.st.lookup(keyOf(src, local)); a != nil {
+				user = a.user
+			}
+		}
+		s.peerDenied(user, addrPort(src), ip, r)
 		return verdict{drop: true}
 	}
 	return verdict{}
 }
 
-// authenticate checks the long-term credentials of m and returns the key.
-func (s *Server) authenticate(m *stun.Message, username, realm string) ([]byte, authResult) {
-	if realm != s.cfg.Realm {
-		return nil, authUnknown
-	}
-	expires, _, err := ParseUsername(username)
-	if err != nil {
-		return nil, authUnknown
-	}
-	if s.issuer.now().After(expires) {
-		return nil, authExpired
-	}
-	key := s.issuer.longTermKey(username, realm)
-	if stun.MessageIntegrity(key).Check(m) != nil {
-		return nil, authBadIntegrity
-	}
-	return key, authOK
+// peerDenied counts a refused peer and tells the observers.
+func (s *Server) peerDenied(user string, client netip.AddrPort, peer netip.Addr, r denyReason) {
+	s.m.peersDenied[r].Inc()
+	s.notifyPeerDenied(func() PeerDeniedEvent {
+		return PeerDeniedEvent{User: user, Client: client, Peer: peer, Reason: string(r), Time: time.Now()}
+	})
+}
+
+// authFailed tells the observers of a refused request.
+func (s *Server) authFailed(user, username string, src net.Addr, tr transport, method reqMethod, reason string) {
+	s.notifyAuthFailed(func() AuthEvent {
+		return AuthEvent{
+			User: user, Username: username, Client: addrPort(src), Transport: tr.String(),
+			Method: methodNames[method], Reason: reason, Time: time.Now(),
+		}
+	})
 }
 
 // errorReply builds an error response to request m, with

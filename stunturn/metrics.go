@@ -2,7 +2,6 @@ package stunturn
 
 import (
 	"fmt"
-	"github.com/noomrtc/noom/internal/promreg"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -59,6 +58,9 @@ const (
 
 var authNames = [numAuthResults]string{"ok", "expired", "bad_integrity", "unknown"}
 
+// authReasonNames are the AuthEvent reasons of the results.
+var authReasonNames = [numAuthResults]string{"", AuthExpired, AuthBadIntegrity, AuthUnknown}
+
 type allocFailure uint8
 
 const (
@@ -70,31 +72,35 @@ const (
 	allocFailUnsupportedTransport                     // 442: REQUESTED-TRANSPORT other than UDP
 	allocFailAddressFamily                            // 440: IPv6 relay requested
 	allocFailUnknownAttribute                         // 420
+	allocFailPresence                                 // 403: the user is not present (Config.Presence)
 	allocFailOther
 	numAllocFailures
 )
 
 var allocFailureNames = [numAllocFailures]string{
 	"auth", "quota", "capacity", "mismatch", "bad_request",
-	"unsupported_transport", "address_family", "unknown_attribute", "other",
+	"unsupported_transport", "address_family", "unknown_attribute", "presence", "other",
 }
 
 type connDrop uint8
 
 const (
-	connDropIdle         connDrop = iota // TCPIdleTimeout without an allocation
-	connDropLimit                        // MaxConnections reached
-	connDropWriteTimeout                 // the client stopped reading
-	connDropBadFrame                     // neither STUN nor ChannelData, or too large
+	connDropIdle            connDrop = iota // TCPIdleTimeout without an allocation
+	connDropLimit                           // MaxConnections reached
+	connDropWriteTimeout                    // the client stopped reading
+	connDropBadFrame                        // neither STUN nor ChannelData, or too large
+	connDropIPLimit                         // MaxTCPConnsPerIP reached
+	connDropUnauthenticated                 // no allocation within TCPAuthTimeout
 	numConnDrops
 )
 
-var connDropNames = [numConnDrops]string{"idle", "limit", "write_timeout", "bad_frame"}
+var connDropNames = [numConnDrops]string{"idle", "limit", "write_timeout", "bad_frame", "ip_limit", "unauthenticated"}
 
 // metrics holds every instrument, resolved to label values up front so that
-// the packet paths do no map lookups.
+// the packet paths do no map lookups. It is one prometheus.Collector,
+// registered with a single Register call.
 type metrics struct {
-	collectors []prometheus.Collector // registered, for unregistering after a failed New
+	collectors []prometheus.Collector // what Describe and Collect walk
 
 	requests      [numTransports][numMethods][numResults]prometheus.Counter
 	auth          [numAuthResults]prometheus.Counter
@@ -127,9 +133,9 @@ type stateCounts struct {
 	connections [numTransports]int
 }
 
-// newMetrics builds the instruments and registers them on reg. A
-// registration error (a duplicate included) is returned, never swallowed;
-// what was registered before it is unregistered again.
+// newMetrics builds the instruments and registers them on reg as one
+// Collector. A registration error (a duplicate included) is returned,
+// never swallowed; nothing stays registered then.
 func newMetrics(reg prometheus.Registerer, src gaugeSource) (*metrics, error) {
 	m := &metrics{peersDenied: make(map[denyReason]prometheus.Counter, len(denyReasons))}
 
@@ -205,20 +211,28 @@ func newMetrics(reg prometheus.Registerer, src gaugeSource) (*metrics, error) {
 		Buckets: []float64{1, 10, 30, 60, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400},
 	})
 
-	cs := []prometheus.Collector{
+	m.collectors = []prometheus.Collector{
 		requests, auth, m.allocations, failures, relayBytes, relayPackets,
 		m.relayDropped, denied, drops, m.lifetime, newStateCollector(src),
 	}
-	if err := promreg.Register(reg, cs...); err != nil {
+	if err := reg.Register(m); err != nil {
 		return nil, fmt.Errorf("stunturn: registering metrics: %w", err)
 	}
-	m.collectors = cs
 	return m, nil
 }
 
-func (m *metrics) unregister(reg prometheus.Registerer) {
-	promreg.Unregister(reg, m.collectors...)
-	m.collectors = nil
+// Describe implements prometheus.Collector.
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range m.collectors {
+		c.Describe(ch)
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range m.collectors {
+		c.Collect(ch)
+	}
 }
 
 // stateCollector reports "how many now" gauges from a snapshot taken at

@@ -32,6 +32,7 @@ type relayAllocator struct {
 	filter     *peerFilter
 	ownIPs     []netip.Addr // every address of this host: relays may reach only our relay ports there
 	m          *metrics
+	denied     func(user string, client netip.AddrPort, peer netip.Addr, r denyReason) // Server.peerDenied
 
 	mu    sync.Mutex
 	ports map[uint16]*relayConn
@@ -161,7 +162,12 @@ func (c *relayConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	case slices.Contains(c.r.ownIPs, ip) || ip == c.r.advertised:
 		// This host but not a relay: the TURN port itself, or another
 		// service. Dropped as if sent: a UDP sender learns nothing.
-		c.r.m.peersDenied[denyOwnAddress].Inc()
+		var user string
+		var client netip.AddrPort
+		if a := c.alloc.Load(); a != nil {
+			user, client = a.user, a.key.src
+		}
+		c.r.denied(user, client, ip, denyOwnAddress)
 		return len(p), nil
 	}
 	n, err := c.conn.WriteToUDPAddrPort(p, dst)
@@ -178,9 +184,16 @@ func (c *relayConn) count(dir, n int) {
 	c.r.m.relayPackets[dir].Inc()
 }
 
+// end makes pion end the allocation: its goroutine gets an error from
+// ReadFrom and deletes the allocation, which closes the socket again.
+func (c *relayConn) end() { _ = c.conn.Close() }
+
 // Close implements net.PacketConn. pion closes it when the allocation ends.
 func (c *relayConn) Close() error {
 	err := c.conn.Close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil // ended by end, or closed twice
+	}
 	c.closeOnce.Do(func() {
 		c.r.mu.Lock()
 		if c.r.ports[c.port] == c {

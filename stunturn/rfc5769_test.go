@@ -149,7 +149,7 @@ func TestRFC5769ThroughTheGate(t *testing.T) {
 	if err := stun.Decode([]byte(v.raw), m); err != nil {
 		t.Fatal(err)
 	}
-	if _, res := s.authenticate(m, v.username, "example.org"); res != authUnknown {
+	if _, _, res := s.authenticate(m, v.username, "example.org"); res != authUnknown {
 		t.Errorf("auth result %s, want unknown", authNames[res])
 	}
 }

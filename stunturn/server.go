@@ -34,6 +34,10 @@ type Server struct {
 	pion   *turn.Server
 	addrs  Addrs
 
+	keys     keyCache  // the gate's keys for pion's AuthHandler
+	obs      observers // Observe's hooks
+	presence *presence // nil without Config.Presence
+
 	// loops counts pion's read and accept loops that have not yet got
 	// their final error from our sockets.
 	loops sync.WaitGroup
@@ -70,7 +74,7 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Server, erro
 		log:    log,
 		issuer: NewIssuer(st.Secret, st.CredentialTTL),
 		reg:    reg,
-		st:     newState(st.UserQuota, st.TotalQuota),
+		st:     newState(&st),
 	}
 
 	bindIP, err := relayBindIP(st.listenHost)
@@ -101,13 +105,20 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Server, erro
 		maxPort:    st.RelayPortMax,
 		filter:     s.filter,
 		ownIPs:     slices.Compact(own),
-		m:          s.m,
+		denied:     s.peerDenied,
 		ports:      make(map[uint16]*relayConn),
+		m:          s.m,
 	}
 
+	if st.Presence != nil { // before listen: the readers use it at once
+		s.presence = newPresence(st.Presence, st.PresenceGrace)
+	}
 	if err := s.listen(); err != nil {
-		s.m.unregister(reg)
+		reg.Unregister(s.m)
 		return nil, err
+	}
+	if s.presence != nil {
+		go s.presence.sweep(s.st.users)
 	}
 	log.Info("stunturn: serving",
 		"udp", s.addrs.UDP, "tcp", s.addrs.TCP, "tls", s.addrs.TLS,
@@ -237,6 +248,10 @@ func (s *Server) Close() error {
 
 func (s *Server) close() error {
 	var errs []error
+	if p := s.presence; p != nil {
+		close(p.stop)
+		<-p.done
+	}
 	// pion closes our UDP sockets and listeners; its read and accept
 	// loops then end, and each closes its allocation manager.
 	s.st.closeConns()
@@ -264,17 +279,6 @@ func (s *Server) close() error {
 		errs = append(errs, ErrCloseTimeout)
 	}
 	return errors.Join(errs...)
-}
-
-func (s *Server) authHandler(username, realm string, _ net.Addr) ([]byte, bool) {
-	if realm != s.cfg.Realm {
-		return nil, false
-	}
-	expires, _, err := ParseUsername(username)
-	if err != nil || s.issuer.now().After(expires) {
-		return nil, false
-	}
-	return s.issuer.longTermKey(username, realm), true
 }
 
 func (s *Server) quotaHandler(username, _ string, src net.Addr) bool {
@@ -307,15 +311,31 @@ func (s *Server) eventHandler() turn.EventHandler {
 				a.relayConn.alloc.Store(a)
 			}
 			s.m.allocations.Inc()
+			s.notifyAllocation(a.key, func(o *Observer) func(AllocationInfo) { return o.AllocationCreated })
 		},
 		OnAllocationDeleted: func(src, dst net.Addr, _, _, _ string) {
-			if a := s.st.allocationDeleted(keyOf(src, dst)); a != nil {
-				s.m.lifetime.Observe(time.Since(a.created).Seconds())
+			a := s.st.allocationDeleted(keyOf(src, dst))
+			if a == nil {
+				return
 			}
+			now := time.Now()
+			s.m.lifetime.Observe(now.Sub(a.created).Seconds())
+			// Deleted: nothing changes a any more, so it is read unlocked.
+			each(s, func(o *Observer) func(AllocationInfo) { return o.AllocationDeleted },
+				func() AllocationInfo { return a.infoLocked(now) })
 		},
 		OnPermissionCreated: func(src, dst net.Addr, _, _, _ string, _ net.Addr, peer net.IP) {
-			if ip, ok := netip.AddrFromSlice(peer); ok {
-				s.st.permissionCreated(keyOf(src, dst), ip.Unmap())
+			ip, ok := netip.AddrFromSlice(peer)
+			if !ok {
+				return
+			}
+			key := keyOf(src, dst)
+			if !s.st.permissionCreated(key, ip.Unmap()) || !s.observed() {
+				return
+			}
+			if info, ok := s.st.info(key, time.Now()); ok {
+				each(s, func(o *Observer) func(PermissionEvent) { return o.PermissionCreated },
+					func() PermissionEvent { return PermissionEvent{Allocation: info, Peer: ip.Unmap()} })
 			}
 		},
 		OnPermissionDeleted: func(src, dst net.Addr, _, _, _ string, _ net.Addr, peer net.IP) {

@@ -47,14 +47,28 @@ func srcKeyOf(src net.Addr) srcKey {
 	return srcKey{stream: stream, src: addrPort(src)}
 }
 
+// ipKeyOf is the key of the per-IP limits for a client address: the IPv4
+// address, or the /64 of an IPv6 address (what one subscriber usually
+// holds, so that an IPv6 client cannot get around a limit by changing its
+// interface identifier).
+func ipKeyOf(ip netip.Addr) netip.Prefix {
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return netip.PrefixFrom(ip, 32)
+	}
+	p, _ := ip.Prefix(64)
+	return p
+}
+
 // allocation is our record of one pion allocation, built from pion's
 // lifecycle events.
 type allocation struct {
 	// Set at creation, then read-only.
 	key       tupleKey
 	transport transport
-	username  string // the REST username
-	user      string // its <user> part: the quota key
+	username  string       // the REST username
+	user      string       // its <user> part: the quota key
+	ip        netip.Prefix // ipKeyOf the client: the key of the per-IP quota
 	relay     netip.AddrPort
 	created   time.Time
 	relayConn *relayConn  // nil if the relay socket was not ours (never in practice)
@@ -84,31 +98,40 @@ func (a *allocation) permitted(ip netip.Addr) bool {
 // own goroutines, sometimes while holding its own locks; so nothing here
 // calls into pion, and no method blocks on anything but mu.
 type state struct {
-	userQuota, totalQuota int // 0: no limit
+	userQuota, totalQuota, ipQuota int // 0: no limit
+	maxConns, maxConnsPerIP        int // 0: no limit
 
 	mu          sync.Mutex
 	allocs      map[tupleKey]*allocation
 	byTransport [numTransports]int
 	permissions int
 	channels    int
-	perUser     map[string]int      // live allocations plus reservations, by user
-	total       int                 // the same, over all users
-	reserved    map[srcKey][]string // QuotaHandler said yes, creation not seen yet
+	perUser     map[string]int       // live allocations plus reservations, by user
+	perIP       map[netip.Prefix]int // the same, by ipKeyOf the client
+	total       int                  // the same, over all users
+	reserved    map[srcKey][]string  // QuotaHandler said yes, creation not seen yet
 	conns       map[tupleKey]*streamConn
 	connCount   [numTransports]int
-	closed      bool          // Close began: no new connections
-	changed     chan struct{} // one slot: an allocation or connection went away
+	connsPerIP  map[netip.Prefix]int // TCP and TLS connections by ipKeyOf the client
+	closed      bool                 // Close began: no new connections
+	changed     chan struct{}        // one slot: an allocation or connection went away
 }
 
-func newState(userQuota, totalQuota int) *state {
+// newState returns the state of a server with the limits of st.
+func newState(st *settings) *state {
 	return &state{
-		userQuota:  userQuota,
-		totalQuota: totalQuota,
-		allocs:     make(map[tupleKey]*allocation),
-		perUser:    make(map[string]int),
-		reserved:   make(map[srcKey][]string),
-		conns:      make(map[tupleKey]*streamConn),
-		changed:    make(chan struct{}, 1),
+		userQuota:     st.UserQuota,
+		totalQuota:    st.TotalQuota,
+		ipQuota:       st.IPQuota,
+		maxConns:      st.MaxConnections,
+		maxConnsPerIP: st.MaxTCPConnsPerIP,
+		allocs:        make(map[tupleKey]*allocation),
+		perUser:       make(map[string]int),
+		perIP:         make(map[netip.Prefix]int),
+		connsPerIP:    make(map[netip.Prefix]int),
+		reserved:      make(map[srcKey][]string),
+		conns:         make(map[tupleKey]*streamConn),
+		changed:       make(chan struct{}, 1),
 	}
 }
 
@@ -123,6 +146,7 @@ func (st *state) notify() {
 // for src. The slot becomes the allocation's (allocationCreated) or is
 // given back (settle) once the request has been handled.
 func (st *state) reserve(src srcKey, user string) bool {
+	ip := ipKeyOf(src.src.Addr())
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.totalQuota > 0 && st.total >= st.totalQuota {
@@ -131,7 +155,10 @@ func (st *state) reserve(src srcKey, user string) bool {
 	if st.userQuota > 0 && st.perUser[user] >= st.userQuota {
 		return false
 	}
-	st.addUser(user, 1)
+	if st.ipQuota > 0 && st.perIP[ip] >= st.ipQuota {
+		return false
+	}
+	st.addSlot(user, ip, 1)
 	st.reserved[src] = append(st.reserved[src], user)
 	return true
 }
@@ -141,7 +168,7 @@ func (st *state) settle(src srcKey) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if user, ok := st.popReservation(src); ok {
-		st.addUser(user, -1)
+		st.addSlot(user, ipKeyOf(src.src.Addr()), -1)
 	}
 }
 
@@ -159,12 +186,19 @@ func (st *state) popReservation(src srcKey) (string, bool) {
 	return user, true
 }
 
-func (st *state) addUser(user string, d int) {
+// addSlot adds d to the quota accounts of user at ip.
+func (st *state) addSlot(user string, ip netip.Prefix, d int) {
 	st.total += d
-	if n := st.perUser[user] + d; n > 0 {
-		st.perUser[user] = n
+	addCount(st.perUser, user, d)
+	addCount(st.perIP, ip, d)
+}
+
+// addCount adds d to m[k], deleting the entry at zero.
+func addCount[K comparable](m map[K]int, k K, d int) {
+	if n := m[k] + d; n > 0 {
+		m[k] = n
 	} else {
-		delete(st.perUser, user)
+		delete(m, k)
 	}
 }
 
@@ -179,10 +213,11 @@ func (st *state) allocationCreated(a *allocation) {
 	// The reservation of this request becomes the allocation's slot. The
 	// reservation found may be another request's from the same address
 	// (TCP and TLS at once); accounts stay right either way.
+	a.ip = ipKeyOf(a.key.src.Addr())
 	if user, ok := st.popReservation(srcKey{stream: a.key.stream, src: a.key.src}); ok {
-		st.addUser(user, -1)
+		st.addSlot(user, a.ip, -1)
 	}
-	st.addUser(a.user, 1)
+	st.addSlot(a.user, a.ip, 1)
 	empty := map[netip.Addr]struct{}{}
 	a.perms.Store(&empty)
 	a.channels = make(map[uint16]struct{})
@@ -212,28 +247,31 @@ func (st *state) dropLocked(a *allocation) {
 	st.byTransport[a.transport]--
 	st.permissions -= len(*a.perms.Load())
 	st.channels -= len(a.channels)
-	st.addUser(a.user, -1)
+	st.addSlot(a.user, a.ip, -1)
 	if a.conn != nil {
 		a.conn.setAllocated(false)
 	}
 	st.notify()
 }
 
-func (st *state) permissionCreated(key tupleKey, peer netip.Addr) {
+// permissionCreated adds peer to the permissions of key's allocation and
+// reports whether it is new there.
+func (st *state) permissionCreated(key tupleKey, peer netip.Addr) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	a := st.allocs[key]
 	if a == nil {
-		return
+		return false
 	}
 	old := *a.perms.Load()
 	if _, ok := old[peer]; ok {
-		return
+		return false
 	}
 	next := maps.Clone(old)
 	next[peer] = struct{}{}
 	a.perms.Store(&next)
 	st.permissions++
+	return true
 }
 
 // permissionDeleted may be called twice for one permission (pion's timer
@@ -288,15 +326,23 @@ func (st *state) lookup(key tupleKey) (a *allocation, channels map[uint16]struct
 	return a, maps.Clone(a.channels)
 }
 
-func (st *state) addConn(c *streamConn, limit int) bool {
+// addConn registers a new TCP or TLS connection, or says which limit
+// refuses it (connDropLimit for MaxConnections and for a closing server,
+// connDropIPLimit for MaxTCPConnsPerIP).
+func (st *state) addConn(c *streamConn) (ok bool, refused connDrop) {
+	ip := ipKeyOf(c.key.src.Addr())
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.closed || (limit > 0 && len(st.conns) >= limit) {
-		return false
+	switch {
+	case st.closed || (st.maxConns > 0 && len(st.conns) >= st.maxConns):
+		return false, connDropLimit
+	case st.maxConnsPerIP > 0 && st.connsPerIP[ip] >= st.maxConnsPerIP:
+		return false, connDropIPLimit
 	}
 	st.conns[c.key] = c
 	st.connCount[c.tr]++
-	return true
+	addCount(st.connsPerIP, ip, 1)
+	return true, 0
 }
 
 func (st *state) removeConn(c *streamConn) {
@@ -305,6 +351,7 @@ func (st *state) removeConn(c *streamConn) {
 	if st.conns[c.key] == c {
 		delete(st.conns, c.key)
 		st.connCount[c.tr]--
+		addCount(st.connsPerIP, ipKeyOf(c.key.src.Addr()), -1)
 		st.notify()
 	}
 }
@@ -360,26 +407,54 @@ func (st *state) infos(now time.Time) []AllocationInfo {
 	defer st.mu.Unlock()
 	out := make([]AllocationInfo, 0, len(st.allocs))
 	for _, a := range st.allocs {
-		perms := slices.SortedFunc(maps.Keys(*a.perms.Load()), netip.Addr.Compare)
-		info := AllocationInfo{
-			User:        a.user,
-			Username:    a.username,
-			Transport:   a.transport.String(),
-			Client:      a.key.src,
-			Server:      a.key.dst,
-			Relay:       a.relay,
-			Created:     a.created,
-			Age:         now.Sub(a.created),
-			Permissions: perms,
-			Channels:    len(a.channels),
-		}
-		if rc := a.relayConn; rc != nil {
-			info.BytesToPeer = rc.bytes[dirToPeer].Load()
-			info.BytesToClient = rc.bytes[dirToClient].Load()
-			info.PacketsToPeer = rc.packets[dirToPeer].Load()
-			info.PacketsToClient = rc.packets[dirToClient].Load()
-		}
-		out = append(out, info)
+		out = append(out, a.infoLocked(now))
 	}
 	return out
+}
+
+// info copies one allocation's record, or reports that it is gone.
+func (st *state) info(key tupleKey, now time.Time) (AllocationInfo, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	a := st.allocs[key]
+	if a == nil {
+		return AllocationInfo{}, false
+	}
+	return a.infoLocked(now), true
+}
+
+// infoLocked copies a's record into plain values. The caller holds
+// state.mu, or a has been deleted (its channels no longer change).
+func (a *allocation) infoLocked(now time.Time) AllocationInfo {
+	info := AllocationInfo{
+		User:        a.user,
+		Username:    a.username,
+		Transport:   a.transport.String(),
+		Client:      a.key.src,
+		Server:      a.key.dst,
+		Relay:       a.relay,
+		Created:     a.created,
+		Age:         now.Sub(a.created),
+		Permissions: slices.SortedFunc(maps.Keys(*a.perms.Load()), netip.Addr.Compare),
+		Channels:    len(a.channels),
+	}
+	if rc := a.relayConn; rc != nil {
+		info.BytesToPeer = rc.bytes[dirToPeer].Load()
+		info.BytesToClient = rc.bytes[dirToClient].Load()
+		info.PacketsToPeer = rc.packets[dirToPeer].Load()
+		info.PacketsToClient = rc.packets[dirToClient].Load()
+	}
+	return info
+}
+
+// users lists the users that hold allocations now.
+func (st *state) users() []string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := make([]string, 0, len(st.perUser))
+	for _, a := range st.allocs {
+		out = append(out, a.user)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }

@@ -59,8 +59,8 @@ func (l *streamListener) Accept() (net.Conn, error) {
 		}
 		failures = 0
 		c := newStreamConn(l.s, raw, l.tls, l.tr)
-		if !l.s.st.addConn(c, l.s.cfg.MaxConnections) {
-			l.s.m.connDrops[connDropLimit].Inc()
+		if ok, why := l.s.st.addConn(c); !ok {
+			l.s.m.connDrops[why].Inc()
 			_ = raw.Close()
 			continue
 		}
@@ -78,7 +78,8 @@ func (l *streamListener) Addr() net.Addr { return l.ln.Addr() }
 // streamConn is one TCP or TLS connection as pion sees it. Read hands pion
 // one whole frame (STUN message or padded ChannelData) at a time, after
 // the gate; Write counts responses. A connection without an allocation is
-// closed after TCPIdleTimeout of client silence; one with an allocation
+// closed after TCPIdleTimeout of client silence, or TCPAuthTimeout after
+// it began to have none, whichever comes first; one with an allocation
 // lives as long as the allocation does.
 type streamConn struct {
 	s   *Server
@@ -91,16 +92,18 @@ type streamConn struct {
 	scratch gateScratch   // reader only
 	fl      inflight
 
-	dlMu      sync.Mutex // guards allocated and lastArm, and orders the read deadline changes
-	allocated bool
-	lastArm   time.Time
+	dlMu         sync.Mutex // guards the fields below, and orders the read deadline changes
+	allocated    bool
+	lastArm      time.Time
+	noAllocSince time.Time // start, or the end of the last allocation
+	authCapped   bool      // the read deadline set is noAllocSince + TCPAuthTimeout
 
 	lastWriteArm atomic.Int64 // unix nanoseconds of the last write deadline set
 	closeOnce    sync.Once
 }
 
 func newStreamConn(s *Server, raw *net.TCPConn, conf *tls.Config, tr transport) *streamConn {
-	c := &streamConn{s: s, raw: raw, c: raw, tr: tr}
+	c := &streamConn{s: s, raw: raw, c: raw, tr: tr, noAllocSince: time.Now()}
 	if conf != nil {
 		c.c = tls.Server(raw, conf)
 	}
@@ -137,7 +140,7 @@ func (c *streamConn) Read(p []byte) (int, error) {
 		case v.drop:
 			continue
 		case v.request:
-			c.fl.begin(&v, c.raw.RemoteAddr())
+			c.s.begin(&c.fl, &v, c.raw.RemoteAddr(), c.raw.LocalAddr())
 		}
 		return copy(p, frame), nil
 	}
@@ -184,13 +187,20 @@ func (c *streamConn) noteReadError(err error) {
 	case errors.Is(err, errBadFrame):
 		c.s.m.connDrops[connDropBadFrame].Inc()
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		c.s.m.connDrops[connDropIdle].Inc()
+		c.dlMu.Lock()
+		why := connDropIdle
+		if c.authCapped {
+			why = connDropUnauthenticated
+		}
+		c.dlMu.Unlock()
+		c.s.m.connDrops[why].Inc()
 	}
 }
 
-// armIdle moves the read deadline TCPIdleTimeout ahead, unless an
-// allocation lives on the connection. It moves it at most every eighth of
-// the timeout, so that a busy connection does not pay for it per frame.
+// armIdle moves the read deadline TCPIdleTimeout ahead, but not beyond
+// TCPAuthTimeout after the connection began to have no allocation, unless
+// an allocation lives on it. It moves it at most every eighth of the idle
+// timeout, so that a busy connection does not pay for it per frame.
 func (c *streamConn) armIdle() {
 	c.dlMu.Lock()
 	defer c.dlMu.Unlock()
@@ -198,12 +208,21 @@ func (c *streamConn) armIdle() {
 		return
 	}
 	now := time.Now()
-	idle := c.s.cfg.TCPIdleTimeout
-	if now.Sub(c.lastArm) < idle/8 {
+	if now.Sub(c.lastArm) < c.s.cfg.TCPIdleTimeout/8 {
 		return
 	}
+	c.setDeadlineLocked(now)
+}
+
+func (c *streamConn) setDeadlineLocked(now time.Time) {
 	c.lastArm = now
-	_ = c.raw.SetReadDeadline(now.Add(idle))
+	deadline := now.Add(c.s.cfg.TCPIdleTimeout)
+	authDeadline := c.noAllocSince.Add(c.s.cfg.TCPAuthTimeout)
+	c.authCapped = !authDeadline.After(deadline)
+	if c.authCapped {
+		deadline = authDeadline
+	}
+	_ = c.raw.SetReadDeadline(deadline)
 }
 
 // setAllocated is called by state when an allocation on this connection
@@ -213,11 +232,13 @@ func (c *streamConn) setAllocated(v bool) {
 	defer c.dlMu.Unlock()
 	c.allocated = v
 	if v {
+		c.authCapped = false
 		_ = c.raw.SetReadDeadline(time.Time{})
 		return
 	}
-	c.lastArm = time.Now()
-	_ = c.raw.SetReadDeadline(c.lastArm.Add(c.s.cfg.TCPIdleTimeout))
+	now := time.Now()
+	c.noAllocSince = now
+	c.setDeadlineLocked(now)
 }
 
 func (c *streamConn) armWrite() {

@@ -47,7 +47,7 @@ func (c *udpConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		case v.drop:
 			continue
 		case v.request:
-			c.fl.begin(&v, src)
+			c.s.begin(&c.fl, &v, src, c.conn.LocalAddr())
 		}
 		return n, src, nil
 	}

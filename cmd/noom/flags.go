@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 )
@@ -31,6 +32,7 @@ type options struct {
 	TURNRelayPorts    string
 	TURNRealm         string
 	TURNSecret        string
+	TURNSecretFile    string
 	TURNAllowPeer     listFlag
 	TURNCredentialTTL time.Duration
 	TURNTLSCert       string
@@ -38,6 +40,8 @@ type options struct {
 	TURNTLSAddr       string
 	TURNUserQuota     int
 	TURNTotalQuota    int
+	TURNIPQuota       int
+	TURNMaxTCPPerIP   int
 }
 
 // listFlag is a repeatable string flag.
@@ -78,7 +82,8 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.TURNPublicIP, "turn-public-ip", "", "IPv4 advertised in relayed addresses, for hosts behind a 1:1 NAT (default: the listening or primary address)")
 	fs.StringVar(&o.TURNRelayPorts, "turn-relay-ports", "49152-65535", "UDP port range of relayed addresses")
 	fs.StringVar(&o.TURNRealm, "turn-realm", "noom", "TURN realm")
-	fs.StringVar(&o.TURNSecret, "turn-secret", "", "TURN REST API shared secret, as coturn's static-auth-secret (default: random for this process)")
+	fs.StringVar(&o.TURNSecret, "turn-secret", "", "TURN REST API shared secret, as coturn's static-auth-secret (default: random for this process); visible in ps, prefer --turn-secret-file")
+	fs.StringVar(&o.TURNSecretFile, "turn-secret-file", "", "file holding the TURN secret (surrounding white space trimmed); not with --turn-secret")
 	fs.Var(&o.TURNAllowPeer, "turn-allow-peer", "CIDR of peers TURN may relay to although private (loopback, RFC 1918, ...); repeatable")
 	fs.DurationVar(&o.TURNCredentialTTL, "turn-credential-ttl", 12*time.Hour, "lifetime of TURN credentials given to browsers")
 	fs.StringVar(&o.TURNTLSCert, "turn-tls-cert", "", "PEM certificate for TURN over TLS (turns:)")
@@ -86,6 +91,8 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.TURNTLSAddr, "turn-tls-addr", "", "TURN over TLS address (default: the --turn-addr host, port 5349)")
 	fs.IntVar(&o.TURNUserQuota, "turn-user-quota", 0, "allocations one user may hold at once (default 64; negative: no limit)")
 	fs.IntVar(&o.TURNTotalQuota, "turn-total-quota", 0, "allocations the server may hold at once (default 8192; negative: no limit)")
+	fs.IntVar(&o.TURNIPQuota, "turn-ip-quota", 0, "allocations the clients at one IP (IPv6: one /64) may hold at once (default 256; negative: no limit)")
+	fs.IntVar(&o.TURNMaxTCPPerIP, "turn-max-tcp-per-ip", 0, "TURN TCP and TLS connections one IP (IPv6: one /64) may hold at once (default 32; negative: no limit)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: noom [flags]\n\nNoom serves a video-call web app, a Socket.IO signaling hub, STUN/TURN and metrics.\nEvery flag can also be set by the environment: --turn-secret as NOOM_TURN_SECRET.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -136,6 +143,24 @@ func (o *options) check() error {
 	}
 	if (o.TURNTLSCert == "") != (o.TURNTLSKey == "") {
 		return fmt.Errorf("--turn-tls-cert and --turn-tls-key go together")
+	}
+	return o.readTURNSecretFile()
+}
+
+// readTURNSecretFile puts the secret of --turn-secret-file in TURNSecret.
+func (o *options) readTURNSecretFile() error {
+	if o.TURNSecretFile == "" {
+		return nil
+	}
+	if o.TURNSecret != "" {
+		return fmt.Errorf("--turn-secret and --turn-secret-file exclude each other")
+	}
+	b, err := os.ReadFile(o.TURNSecretFile)
+	if err != nil {
+		return fmt.Errorf("--turn-secret-file: %w", err)
+	}
+	if o.TURNSecret = strings.TrimSpace(string(b)); o.TURNSecret == "" {
+		return fmt.Errorf("--turn-secret-file %s is empty", o.TURNSecretFile)
 	}
 	return nil
 }

@@ -208,15 +208,17 @@ func newLogger(o *options, w io.Writer) *slog.Logger {
 
 func startTURN(o *options, reg prometheus.Registerer, log *slog.Logger) (*stunturn.Server, error) {
 	cfg := stunturn.Config{
-		Addr:          o.TURNAddr,
-		TLSCertFile:   o.TURNTLSCert,
-		TLSKeyFile:    o.TURNTLSKey,
-		TLSAddr:       o.TURNTLSAddr,
-		Realm:         o.TURNRealm,
-		Secret:        []byte(o.TURNSecret),
-		CredentialTTL: o.TURNCredentialTTL,
-		UserQuota:     o.TURNUserQuota,
-		TotalQuota:    o.TURNTotalQuota,
+		Addr:             o.TURNAddr,
+		TLSCertFile:      o.TURNTLSCert,
+		TLSKeyFile:       o.TURNTLSKey,
+		TLSAddr:          o.TURNTLSAddr,
+		Realm:            o.TURNRealm,
+		Secret:           []byte(o.TURNSecret),
+		CredentialTTL:    o.TURNCredentialTTL,
+		UserQuota:        o.TURNUserQuota,
+		TotalQuota:       o.TURNTotalQuota,
+		IPQuota:          o.TURNIPQuota,
+		MaxTCPConnsPerIP: o.TURNMaxTCPPerIP,
 	}
 	if o.TURNPublicIP != "" {
 		cfg.PublicIP = netip.MustParseAddr(o.TURNPublicIP)
