@@ -64,9 +64,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo())
 
+	pres := &turnPresence{}
 	var turn *stunturn.Server
 	if o.TURN {
-		if turn, err = startTURN(o, reg, log); err != nil {
+		if turn, err = startTURN(o, reg, log, pres.present); err != nil {
 			return fmt.Errorf("stun/turn: %w", err)
 		}
 		defer turn.Close()
@@ -99,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("call: %w", err)
 	}
+	present := calls.Present
+	pres.f.Store(&present)
 	defer calls.Close()
 	app, err := web.New(web.Config{MaxRoomSize: o.MaxRoomSize, HideRoomList: !o.PublicRooms, Logger: log.With("component", "web")})
 	if err != nil {
@@ -206,7 +209,19 @@ func newLogger(o *options, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, hopts))
 }
 
-func startTURN(o *options, reg prometheus.Registerer, log *slog.Logger) (*stunturn.Server, error) {
+// turnPresence lets the TURN server ask the call service, made after it,
+// whether a user (a socket id) is still connected and in a room: relay use
+// follows signaling presence.
+type turnPresence struct{ f atomic.Pointer[func(string) bool] }
+
+func (p *turnPresence) present(user string) bool {
+	if f := p.f.Load(); f != nil {
+		return (*f)(user)
+	}
+	return false // no call service yet: nobody is present
+}
+
+func startTURN(o *options, reg prometheus.Registerer, log *slog.Logger, present func(string) bool) (*stunturn.Server, error) {
 	cfg := stunturn.Config{
 		Addr:             o.TURNAddr,
 		TLSCertFile:      o.TURNTLSCert,
@@ -219,6 +234,7 @@ func startTURN(o *options, reg prometheus.Registerer, log *slog.Logger) (*stuntu
 		TotalQuota:       o.TURNTotalQuota,
 		IPQuota:          o.TURNIPQuota,
 		MaxTCPConnsPerIP: o.TURNMaxTCPPerIP,
+		Presence:         present,
 	}
 	if o.TURNPublicIP != "" {
 		cfg.PublicIP = netip.MustParseAddr(o.TURNPublicIP)
