@@ -1,7 +1,6 @@
 package signaling
 
 import (
-	"github.com/noomrtc/noom/internal/promreg"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -126,7 +125,7 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "namespaces",
 			Help: "Namespaces now."}, func() float64 { return float64(len(srv.namespaces())) }),
 	}
-	if err := promreg.Register(reg, collectors...); err != nil {
+	if err := reg.Register(collectorSet(collectors)); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -164,4 +163,20 @@ func (m *metrics) eventOut(recipients int) {
 	m.eventsOut.Inc()
 	m.deliveries.Add(float64(recipients))
 	m.count.packetsOut.Add(uint64(recipients))
+}
+
+// collectorSet is the component's metrics as one Collector, registered
+// with one reg.Register: all or none, and a duplicate is an error.
+type collectorSet []prometheus.Collector
+
+func (cs collectorSet) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range cs {
+		c.Describe(ch)
+	}
+}
+
+func (cs collectorSet) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range cs {
+		c.Collect(ch)
+	}
 }

@@ -1,7 +1,6 @@
 package call
 
 import (
-	"github.com/noomrtc/noom/internal/promreg"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -69,7 +68,7 @@ func newMetrics(reg prometheus.Registerer, svc *Service) (*metrics, error) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "participants",
 			Help: "People in call rooms now (one per socket and room)."}, func() float64 { return float64(svc.counts().participants) }),
 	}
-	if err := promreg.Register(reg, collectors...); err != nil {
+	if err := reg.Register(collectorSet(collectors)); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -82,4 +81,20 @@ func children(v *prometheus.CounterVec, values []string) map[string]prometheus.C
 		out[val] = v.WithLabelValues(val)
 	}
 	return out
+}
+
+// collectorSet is the component's metrics as one Collector, registered
+// with one reg.Register: all or none, and a duplicate is an error.
+type collectorSet []prometheus.Collector
+
+func (cs collectorSet) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range cs {
+		c.Describe(ch)
+	}
+}
+
+func (cs collectorSet) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range cs {
+		c.Collect(ch)
+	}
 }
