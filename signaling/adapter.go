@@ -257,12 +257,14 @@ func (a *MemoryAdapter) apply(opts BroadcastOptions, fn func(s *Socket, total in
 func (a *MemoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
 	first, more := p.frames()
 	n := 0
+	var fo fanout
 	a.apply(opts, func(s *Socket, total int) {
-		if s.Connected() && s.client.sess.sendBroadcast(first, opts.Volatile, total, more...) {
+		if s.Connected() && s.client.sess.sendFanout(&fo, first, opts.Volatile, total, more...) {
 			n++
 		}
 	})
 	a.sent(p, opts, n)
+	fo.wait(a.nsp.srv)
 }
 
 // sent counts and reports a broadcast that reached n local sockets.

@@ -113,6 +113,10 @@ func (h *hub) metric(series string) float64 {
 		h.t.Fatal(err)
 	}
 	name, labels, _ := strings.Cut(strings.TrimSuffix(series, "}"), "{")
+	histCount := false
+	if base, ok := strings.CutSuffix(name, "_count"); ok && strings.HasSuffix(base, "_seconds") {
+		name, histCount = base, true // a histogram's observation count
+	}
 	for _, mf := range mfs {
 		if mf.GetName() != name {
 			continue
@@ -134,6 +138,8 @@ func (h *hub) metric(series string) float64 {
 				}
 			}
 			switch {
+			case histCount && m.Histogram != nil:
+				return float64(m.Histogram.GetSampleCount())
 			case m.Counter != nil:
 				return m.Counter.GetValue()
 			case m.Gauge != nil:

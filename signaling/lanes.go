@@ -1,9 +1,6 @@
 package signaling
 
-import (
-	"sync/atomic"
-	"time"
-)
+import "time"
 
 // A session queues what it has to send on two lanes, and its writer
 // drains the priority lane first:
@@ -69,9 +66,7 @@ func (s *session) sendBroadcast(f frame, volatile bool, recipients int, more ...
 	if recipients <= inlineRecipients {
 		return s.send(true, volatile, f, more)
 	}
-	ok := s.send(false, volatile, f, more)
-	s.srv.fanoutYield()
-	return ok
+	return s.send(false, volatile, f, more)
 }
 
 // queuedLocked is the bytes queued or held by a writer; s.mu held.
@@ -98,10 +93,11 @@ func (s *session) oldestBroadcastLocked() int64 {
 // Config.MaxQueueBytes (dropped and counted, the client stays); or the
 // client is a slow consumer (the session is closed).
 //
-// On WebSocket, when no writer is running, the sender becomes the writer
-// for one non-blocking write (writeNow); what the socket does not take goes
-// to the session's writer goroutine (writeLoop), so a sender never waits for
-// a client.
+// On WebSocket, when no writer is running, the sender of a priority frame
+// becomes the writer for one non-blocking write (writeNow), and a fan-out's
+// frame goes to the server's flusher, which does the same; what the socket
+// does not take goes to the session's writer goroutine (writeLoop), so a
+// sender never waits for a client.
 func (s *session) send(priority, volatile bool, f frame, more []frame) bool {
 	now := time.Now().UnixNano()
 	f.at = now
@@ -151,6 +147,17 @@ func (s *session) send(priority, volatile bool, f frame, more []frame) bool {
 		s.mu.Unlock()
 		return true
 	}
+	if !priority && !s.writing && s.srv.cfg.PacketGap == 0 {
+		// A fan-out to many: the flusher writes it, with whatever else
+		// this client's share of the next broadcasts adds meanwhile.
+		s.writing = true
+		s.wg.Add(1)
+		s.mu.Unlock()
+		t := s.srv.flush.add(s)
+		for cur := s.srv.flushTicket.Load(); cur < t && !s.srv.flushTicket.CompareAndSwap(cur, t); cur = s.srv.flushTicket.Load() {
+		}
+		return true
+	}
 	if s.writing || s.srv.cfg.PacketGap > 0 || queued+cost > inlineMax {
 		start := s.kickLocked()
 		s.mu.Unlock()
@@ -162,7 +169,7 @@ func (s *session) send(priority, volatile bool, f frame, more []frame) bool {
 	// Nobody is writing: become the writer for one non-blocking write.
 	s.writing = true
 	ws := s.ws
-	batch := s.takeLocked()
+	batch := s.takeLocked(inlineMax)
 	s.mu.Unlock()
 	s.writeNow(ws, batch)
 	return true
@@ -175,25 +182,88 @@ func (s *session) tooOldLocked(now int64) bool {
 	return oldest != 0 && now-oldest > int64(s.srv.cfg.MaxQueueDelay)
 }
 
-// takeLocked hands everything queued to the writer of the moment: the
-// priority lane first. What it takes counts as in flight until written
-// (see wrote).
-func (s *session) takeLocked() []frame {
+// takeLocked hands the writer of the moment what is queued, priority lane
+// first, up to about max bytes (at least one frame), so that a priority
+// frame queued meanwhile waits for at most that much. What it takes
+// counts as in flight until written (see doneLocked); s.takenPrio says how
+// many of the frames came from the priority lane, for requeue.
+func (s *session) takeLocked(max int) []frame {
 	s.inflightAt, s.restAt = s.restAt, 0
-	if s.inflightAt == 0 && len(s.bcast.q) > 0 {
+	var batch []frame
+	n := 0
+	take := func(l *lane) {
+		k := 0
+		for k < len(l.q) && (n < max || len(batch)+k == 0) {
+			n += l.q[k].cost()
+			k++
+		}
+		if k == 0 {
+			return
+		}
+		if k == len(l.q) && batch == nil {
+			batch = l.q
+			l.q = nil
+		} else {
+			batch = append(batch, l.q[:k]...)
+			clear(l.q[:k])
+			l.q = l.q[k:]
+		}
+	}
+	take(&s.prio)
+	s.takenPrio = len(batch)
+	if s.inflightAt == 0 && len(s.bcast.q) > 0 && n < max {
 		s.inflightAt = s.bcast.q[0].at
 	}
-	s.inflight += s.prio.bytes + s.bcast.bytes
-	switch {
-	case len(s.bcast.q) == 0:
-		return s.prio.take()
-	case len(s.prio.q) == 0:
-		return s.bcast.take()
-	default:
-		b := append(s.prio.take(), s.bcast.q...)
-		s.bcast.take()
-		return b
+	take(&s.bcast)
+	s.prio.bytes, s.bcast.bytes = laneBytes(s.prio.q), laneBytes(s.bcast.q)
+	s.inflight += n
+	return batch
+}
+
+func laneBytes(q []frame) int {
+	n := 0
+	for i := range q {
+		n += q[i].cost()
 	}
+	return n
+}
+
+// requeueLocked puts back what a non-blocking write did not write: batch
+// from frame i on, of which the first had its first cut bytes written
+// (cut is then the framed bytes not written). The cut frame's rest goes
+// first on the priority lane, already framed; whole frames go back to the
+// head of the lane they came from.
+func (s *session) requeueLocked(batch []frame, i int, rest []byte) {
+	bcastAt := s.inflightAt
+	s.doneLocked()
+	var prio, bcast []frame
+	for k := i; k < len(batch); k++ {
+		if k == i && rest != nil {
+			continue
+		}
+		if k < s.takenPrio {
+			prio = append(prio, batch[k])
+		} else {
+			bcast = append(bcast, batch[k])
+		}
+	}
+	if rest != nil {
+		prio = append([]frame{{data: rest, op: opRaw, at: batch[i].at}}, prio...)
+		if i >= s.takenPrio {
+			s.restAt = batch[i].at
+		} else {
+			s.restAt = bcastAt
+		}
+	}
+	if len(prio) > 0 {
+		s.prio.q = append(prio, s.prio.q...)
+	}
+	if len(bcast) > 0 {
+		s.bcast.q = append(bcast, s.bcast.q...)
+	}
+	added := laneBytes(prio) + laneBytes(bcast)
+	s.prio.bytes, s.bcast.bytes = laneBytes(s.prio.q), laneBytes(s.bcast.q)
+	s.srv.queuedBytes.Add(int64(added))
 }
 
 // takeAll empties both lanes for a polling response, priority first.
@@ -201,6 +271,7 @@ func (s *session) takeAllLocked() []frame {
 	n := s.prio.bytes + s.bcast.bytes
 	s.srv.queuedBytes.Add(-int64(n))
 	s.inflightAt, s.restAt = 0, 0
+	defer s.notifyDrainedLocked()
 	if len(s.prio.q) == 0 {
 		return s.bcast.take()
 	}
@@ -217,47 +288,5 @@ func (s *session) takeAllLocked() []frame {
 func (s *session) doneLocked() {
 	s.srv.queuedBytes.Add(-int64(s.inflight))
 	s.inflight, s.inflightAt = 0, 0
-}
-
-// fanoutYield lets the connections that became readable during big
-// fan-outs be read: every fanoutYieldEvery deliveries it checks how long
-// the hub's fan-outs have run without a pause, and past fanoutSlice it
-// parks the sender for a moment (the scheduler polls the network only when
-// it has nothing else to run, so Gosched would not do). A gap between
-// checks longer than fanoutGap starts a new burst.
-func (srv *Server) fanoutYield() {
-	c := &srv.fanout
-	if c.n.Add(1)%fanoutYieldEvery != 0 {
-		return
-	}
-	now := time.Now().UnixNano()
-	if now-c.seen.Swap(now) > int64(fanoutGap) {
-		c.burst.Store(now)
-		return
-	}
-	if now-c.burst.Load() < int64(fanoutSlice) {
-		return
-	}
-	time.Sleep(fanoutPause)
-	now = time.Now().UnixNano()
-	c.burst.Store(now)
-	c.seen.Store(now)
-}
-
-const (
-	fanoutYieldEvery = 32
-	fanoutSlice      = 250 * time.Microsecond
-	fanoutGap        = 100 * time.Microsecond
-	// fanoutPause must outlast a trip through the scheduler, or the timer
-	// has already fired when it looks for work and the network is not
-	// polled.
-	fanoutPause = 20 * time.Microsecond
-)
-
-// fanoutClock is the hub-wide state of fanoutYield; its races only make a
-// pause a little early or late.
-type fanoutClock struct {
-	n     atomic.Uint32
-	seen  atomic.Int64 // UnixNano of the last check
-	burst atomic.Int64 // UnixNano when the current burst (or last pause) began
+	s.notifyDrainedLocked()
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,6 +78,16 @@ func (r *reader) next(t *testing.T) string {
 	return recv(t, r.msgs, "a message for "+r.sid)
 }
 
+// lookupSocketSession returns the session of the socket sid of "/".
+func (srv *Server) lookupSocketSession(t *testing.T, sid string) *session {
+	t.Helper()
+	s := srv.Of("/").Socket(sid)
+	if s == nil {
+		t.Fatalf("no socket %s", sid)
+	}
+	return s.client.sess
+}
+
 // roomOf connects n readers that read at once and puts them in room.
 func (h *hub) roomOf(t *testing.T, n int, room string) []*reader {
 	t.Helper()
@@ -92,7 +103,8 @@ func (h *hub) roomOf(t *testing.T, n int, room string) []*reader {
 
 // TestDirectOvertakesBroadcasts checks that a 1:1 message to a client with
 // a backlog of broadcasts to a big room is written before that backlog,
-// and that the broadcasts still all arrive, in order.
+// and that the broadcasts still all arrive, in order: the producer waits
+// for the slow client meanwhile (backpressure) instead of dropping.
 func TestDirectOvertakesBroadcasts(t *testing.T) {
 	h := newHub(t, Config{MaxQueueBytes: 8 << 20, MaxQueueDelay: time.Minute, WriteTimeout: time.Minute},
 		withServerSendBuffer(16<<10))
@@ -103,14 +115,28 @@ func TestDirectOvertakesBroadcasts(t *testing.T) {
 	}
 	const n = 500
 	payload := strings.Repeat("b", 1024)
-	for i := range n {
-		if err := h.srv.To("room").Emit("b", i, payload); err != nil {
-			t.Fatal(err)
+	var emitted atomic.Int64
+	go func() {
+		for i := range n {
+			if err := h.srv.To("room").Emit("b", i, payload); err != nil {
+				t.Error(err)
+				return
+			}
+			emitted.Add(1)
 		}
-	}
+	}()
+	sess := h.srv.lookupSocketSession(t, slow.sid)
+	waitFor(t, 10*time.Second, sess.behind,
+		func() string {
+			sess.mu.Lock()
+			defer sess.mu.Unlock()
+			return fmt.Sprintf("no backlog built up: %d emitted, state %d, queued %d, writing %v",
+				emitted.Load(), sess.state, sess.queuedLocked(), sess.writing)
+		})
 	if err := h.srv.To(slow.sid).Emit("signal", "offer"); err != nil {
 		t.Fatal(err)
 	}
+	queued := int(emitted.Load())
 	slow.start()
 	before, next := -1, 0
 	for next < n {
@@ -125,16 +151,53 @@ func TestDirectOvertakesBroadcasts(t *testing.T) {
 		next++
 	}
 	if before < 0 {
-		if m := slow.next(t); m != `42["signal","offer"]` {
-			t.Fatalf("after the broadcasts: got %.30q, want the 1:1 message", m)
+		t.Fatal("the 1:1 message never came")
+	}
+	// What the kernel already held (16 KB each way) may go first.
+	if queued-before < 16 {
+		t.Errorf("the 1:1 message came after %d of the %d broadcasts emitted before it", before, queued)
+	}
+	t.Logf("1:1 message overtook %d of %d queued broadcasts", queued-before, queued)
+	if v := h.metric(`noom_signaling_producer_wait_seconds_count`); v == 0 {
+		t.Error("the producer never waited for the slow client")
+	}
+}
+
+// TestBroadcasterSlowedNotDropped floods a room from one producer while a
+// member reads slowly: the producer is slowed to the reader's pace, every
+// broadcast arrives, and nobody is cut off.
+func TestBroadcasterSlowedNotDropped(t *testing.T) {
+	h := newHub(t, Config{MaxQueueDelay: 5 * time.Second}, withServerSendBuffer(16<<10))
+	h.roomOf(t, inlineRecipients, "room")
+	slow := h.connectReader(t, 16<<10, false)
+	if err := h.srv.Of("/").Socket(slow.sid).Join("room"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 400
+	payload := strings.Repeat("p", 2048) // 800 KB in all: far past the high-water mark
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n {
+			h.srv.To("room").Emit("p", i, payload)
 		}
-		before = n
+	}()
+	slow.start()
+	for i := range n {
+		if want := fmt.Sprintf(`42["p",%d,"%s"]`, i, payload); slow.next(t) != want {
+			t.Fatalf("broadcast %d missing or out of order", i)
+		}
+		if i%8 == 0 {
+			time.Sleep(time.Millisecond) // a slow reader
+		}
 	}
-	// What the kernel already held (a few KB each way) may go first.
-	if before > n/4 {
-		t.Errorf("the 1:1 message came after %d of %d queued broadcasts", before, n)
+	recv(t, done, "the producer to finish")
+	if v := h.metric(`noom_signaling_slow_consumer_disconnects_total`); v != 0 {
+		t.Errorf("slow consumer disconnects: %v", v)
 	}
-	t.Logf("1:1 message overtook %d of %d queued broadcasts", n-before, n)
+	if v := h.metric(`noom_signaling_producer_wait_seconds_count`); v == 0 {
+		t.Error("the producer never waited")
+	}
 }
 
 // TestSlowConsumerByAge checks that a client whose broadcasts wait longer
@@ -251,11 +314,12 @@ func TestPerSenderOrder(t *testing.T) {
 	}
 }
 
-// TestCrossBroadcastNoDeadlock has two clients broadcast into each other's
-// room at the same time while neither reads: neither reader goroutine may
-// wait for the other, and afterwards each gets everything, in order.
+// TestCrossBroadcastNoDeadlock has two clients flood broadcasts into each
+// other's big room at the same time: each producer may wait for the
+// other's queue (backpressure) while the other waits for its own, and
+// neither may wait forever; each gets everything, in order.
 func TestCrossBroadcastNoDeadlock(t *testing.T) {
-	h := newHub(t, Config{MaxQueueBytes: 16 << 20, MaxQueueDelay: time.Minute})
+	h := newHub(t, Config{})
 	h.srv.OnConnection(func(s *Socket) {
 		s.On("to", func(args []any, _ Ack) {
 			var room string
@@ -263,14 +327,14 @@ func TestCrossBroadcastNoDeadlock(t *testing.T) {
 			s.To(room).Emit("m", args[1])
 		})
 	})
-	a := h.connectReader(t, 32<<10, false)
-	b := h.connectReader(t, 32<<10, false)
+	a := h.connectReader(t, 32<<10, true)
+	b := h.connectReader(t, 32<<10, true)
 	ns := h.srv.Of("/")
 	ns.Socket(a.sid).Join("A")
 	ns.Socket(b.sid).Join("B")
 	h.roomOf(t, inlineRecipients, "A")
 	h.roomOf(t, inlineRecipients, "B")
-	const n = 1000
+	const n = 2000
 	payload := strings.Repeat("x", 512)
 	var wg sync.WaitGroup
 	for _, c := range []struct {
@@ -287,17 +351,15 @@ func TestCrossBroadcastNoDeadlock(t *testing.T) {
 			}
 		})
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	recv(t, done, "both senders to finish writing")
-	// Neither client has read anything yet; both read now.
-	a.start()
-	b.start()
 	for _, r := range []*reader{a, b} {
 		for i := range n {
 			if want := fmt.Sprintf(`42["m","%d %s"]`, i, payload); r.next(t) != want {
 				t.Fatalf("%s: message %d out of order or missing", r.sid, i)
 			}
 		}
+	}
+	wg.Wait()
+	if v := h.metric(`noom_signaling_slow_consumer_disconnects_total`); v != 0 {
+		t.Errorf("slow consumer disconnects: %v", v)
 	}
 }

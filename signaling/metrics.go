@@ -26,6 +26,7 @@ type metrics struct {
 	payloadRejected     *prometheus.CounterVec // by transport
 	oversize            prometheus.Counter
 	queueDelay          prometheus.Histogram
+	producerWait        prometheus.Histogram
 
 	open [2]atomic.Int64 // sessions by current transport
 
@@ -74,6 +75,9 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 		queueDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub,
 			Name: "queue_delay_seconds", Help: "How long the oldest packet of each WebSocket write waited in the hub before it was written.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}}),
+		producerWait: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub,
+			Name: "producer_wait_seconds", Help: "How long a producer waited after a fan-out for recipients that were behind (backpressure).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}}),
 	}
 	for _, t := range []string{"polling", "websocket"} {
 		m.connections.WithLabelValues(t)
@@ -94,7 +98,7 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 	collectors := []prometheus.Collector{
 		m.connections, m.handshakes, m.upgrades, m.disconnects, m.socketsConnected, m.socketsDisconnected,
 		m.eventsIn, m.eventsOut, m.deliveries, m.bytesIn, m.bytesOut, m.slowConsumers, m.volatileDropped,
-		m.payloadRejected, m.oversize, m.queueDelay,
+		m.payloadRejected, m.oversize, m.queueDelay, m.producerWait,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "queued_bytes",
 			Help: "Bytes queued to clients now and not yet written, over all connections."},
 			func() float64 { return float64(srv.queuedBytes.Load()) }),

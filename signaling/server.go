@@ -24,7 +24,9 @@ type Server struct {
 	log     interface{ Warn(string, ...any) }
 	metrics *metrics
 	hb      *heartbeat
-	fanout  fanoutClock
+	flush   *flusher
+	// flushTicket is the flusher's latest ticket, for producers to wait on.
+	flushTicket atomic.Uint64
 	// queuedBytes is what every client's lanes hold, for the gauge.
 	queuedBytes atomic.Int64
 	upgrade     *websocket.Upgrader
@@ -73,6 +75,7 @@ func New(cfg Config, reg prometheus.Registerer) (*Server, error) {
 	}
 	srv.metrics = m
 	srv.upgrade = srv.upgrader()
+	srv.flush = newFlusher()
 	srv.hb = newHeartbeat(cfg.PingInterval, cfg.PingTimeout, cfg.ConnectTimeout,
 		func(s *session, k deadlineKind, now time.Time) { s.onDeadline(k, now) })
 	srv.Of("/")
@@ -313,6 +316,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	srv.hb.close()
+	srv.flush.close()
 	srv.closeAdapters()
 	return err
 }

@@ -80,10 +80,14 @@ type session struct {
 	// writer stuck on a client that does not read. restAt is the same for
 	// the rest of a partial inline write, queued first on the priority lane.
 	inflightAt, restAt int64
-	pollWake           chan struct{} // one slot: wakes the GET in flight; nil for WebSocket-only sessions
-	polling            bool          // a GET is in flight
-	posting            bool          // a POST is in flight
-	ws                 *websocket.Conn
+	takenPrio          int // frames of the batch in flight from the priority lane
+	// drained, when a producer waits for this client's queue to drain, is
+	// closed once it has (see backpressure.go).
+	drained  chan struct{}
+	pollWake chan struct{} // one slot: wakes the GET in flight; nil for WebSocket-only sessions
+	polling  bool          // a GET is in flight
+	posting  bool          // a POST is in flight
+	ws       *websocket.Conn
 	// writing marks the WebSocket's one writer of the moment: a sender
 	// making one non-blocking write, or the session's writer goroutine.
 	// Whoever sets it owns every write to the connection until it clears it.
@@ -212,6 +216,7 @@ func (s *session) markClosedLocked(reason string, mode closeMode) bool {
 	}
 	s.state, s.reason, s.mode = stateClosed, reason, mode
 	s.closed.Store(true)
+	s.notifyDrainedLocked()
 	return true
 }
 

@@ -2,7 +2,6 @@ package signaling
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"net"
@@ -48,7 +47,7 @@ func (s *session) writeLoop(conn *websocket.Conn) {
 			}
 			return
 		}
-		batch := s.takeLocked()
+		batch := s.takeLocked(writeBatchMax)
 		deadline := s.writeDeadlineLocked()
 		closing := s.state != stateOpen
 		s.mu.Unlock()
@@ -143,6 +142,22 @@ func writeFrames(nc net.Conn, frames []frame, deadline time.Time) error {
 	return nc.SetWriteDeadline(time.Time{})
 }
 
+// frameLen is the size of f framed.
+func frameLen(f frame) int {
+	if f.op == opRaw {
+		return len(f.data)
+	}
+	n := len(f.data)
+	switch {
+	case n < 126:
+		return n + 2
+	case n <= 0xffff:
+		return n + 4
+	default:
+		return n + 10
+	}
+}
+
 func appendFrameHeader(dst []byte, op uint8, n int) []byte {
 	dst = append(dst, 0x80|op)
 	switch {
@@ -155,9 +170,15 @@ func appendFrameHeader(dst []byte, op uint8, n int) []byte {
 	}
 }
 
-// inlineMax is the most a sender writes inline; more goes to the writer
-// goroutine.
+// inlineMax is the most a sender or the flusher writes in one
+// non-blocking write; more goes to the writer goroutine.
 const inlineMax = 64 << 10
+
+// writeBatchMax is the most the writer goroutine takes for one blocking
+// write: a priority frame queued meanwhile waits for no more. The writer
+// goroutine serves clients whose socket was full, for whom bigger batches
+// buy nothing.
+const writeBatchMax = 16 << 10
 
 // opRaw marks queued bytes that are already framed: the rest of a partial
 // inline write.
@@ -177,7 +198,9 @@ func (s *session) writeNow(ws *websocket.Conn, batch []frame) {
 	buf := (*bp)[:0]
 	var hdr [10]byte
 	for _, f := range batch {
-		buf = append(buf, appendFrameHeader(hdr[:0], f.op, len(f.data))...)
+		if f.op != opRaw {
+			buf = append(buf, appendFrameHeader(hdr[:0], f.op, len(f.data))...)
+		}
 		buf = append(buf, f.data...)
 	}
 	n, err := s.rawWrite(ws, buf)
@@ -189,20 +212,28 @@ func (s *session) writeNow(ws *websocket.Conn, batch []frame) {
 		if n > 0 {
 			s.srv.metrics.wrote(n)
 		}
-		at := batch[0].at
-		for i := range batch {
-			batch[i] = frame{}
-		}
 		s.mu.Lock()
-		bcastAt := s.inflightAt
-		s.doneLocked()
-		if err == nil {
-			// The rest goes first, and keeps the age of the broadcasts in it.
-			rest := frame{data: bytes.Clone(buf[n:]), op: opRaw, at: at}
-			s.prio.q = append([]frame{rest}, s.prio.q...)
-			s.prio.bytes += rest.cost()
-			s.restAt = bcastAt
-			s.srv.queuedBytes.Add(int64(rest.cost()))
+		if err != nil {
+			s.doneLocked()
+		} else {
+			i, off := 0, n
+			for ; i < len(batch); i++ {
+				size := frameLen(batch[i])
+				if off < size {
+					break
+				}
+				off -= size
+			}
+			var rest []byte
+			if off > 0 {
+				var whole []byte
+				if batch[i].op != opRaw {
+					whole = appendFrameHeader(nil, batch[i].op, len(batch[i].data))
+				}
+				whole = append(whole, batch[i].data...)
+				rest = whole[off:]
+			}
+			s.requeueLocked(batch, i, rest)
 		}
 		s.mu.Unlock()
 	}

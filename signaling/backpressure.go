@@ -1,0 +1,115 @@
+package signaling
+
+import "time"
+
+// Backpressure: a producer whose fan-out is behind waits.
+//
+// First, a producer may leave at most flushLead client writes to the
+// flusher (see flusher.go): it goes at the pace the hub writes.
+//
+// A broadcast is queued to every recipient without blocking. When that
+// leaves some recipients with more than fanoutHighWater bytes queued, the
+// producer (the reader of the client whose event caused the broadcast, or
+// an application goroutine) waits after the fan-out until each of them has
+// drained to fanoutLowWater or is gone, and at most MaxQueueDelay: by then
+// a recipient that is still behind has an oldest broadcast past the age
+// bound and is cut off as a slow consumer. A reader that waits reads no
+// more from its client, so TCP flow control slows the client down: a
+// closed-loop broadcaster goes at the pace its receivers read, and nothing
+// is dropped. Other clients' readers never wait for it.
+const (
+	fanoutHighWater = 64 << 10
+	fanoutLowWater  = 16 << 10
+)
+
+// fanout collects the recipients of one broadcast whose queues are behind.
+// The zero value is ready to use; it is used by one goroutine.
+type fanout struct {
+	behind  []*session
+	flusher bool // the flusher was handed some of it
+}
+
+// sendFanout is sendBroadcast for a producer that waits for its fan-out
+// with fo.wait once it has queued to every recipient. Only fan-outs to
+// many (the broadcast lane) wait: a 1:1 message or a call room's message
+// never does; the queue bounds hold those.
+func (s *session) sendFanout(fo *fanout, f frame, volatile bool, recipients int, more ...frame) bool {
+	ok := s.sendBroadcast(f, volatile, recipients, more...)
+	if ok && fo != nil && recipients > inlineRecipients {
+		fo.flusher = true
+		if s.behind() {
+			fo.behind = append(fo.behind, s)
+		}
+	}
+	return ok
+}
+
+// behind reports whether the session's queue is past the high-water mark.
+func (s *session) behind() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == stateOpen && s.queuedLocked() > fanoutHighWater
+}
+
+// wait blocks until every recipient that was behind has drained to the
+// low-water mark or closed, and at most srv's MaxQueueDelay in all. It
+// returns how long it waited.
+func (fo *fanout) wait(srv *Server) time.Duration {
+	start := time.Now()
+	if fo.flusher {
+		// Not more than flushLead client writes ahead of the flusher.
+		srv.flush.waitFor(srv.flushTicket.Load())
+		fo.flusher = false
+	}
+	if len(fo.behind) == 0 {
+		return time.Since(start)
+	}
+	var timer *time.Timer
+	for i, s := range fo.behind {
+		fo.behind[i] = nil
+		ch := s.drainedChan()
+		if ch == nil {
+			continue
+		}
+		if timer == nil {
+			timer = time.NewTimer(srv.cfg.MaxQueueDelay)
+			defer timer.Stop()
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			fo.behind = fo.behind[:0]
+			srv.metrics.producerWait.Observe(time.Since(start).Seconds())
+			return time.Since(start)
+		}
+	}
+	fo.behind = fo.behind[:0]
+	d := time.Since(start)
+	if timer != nil {
+		srv.metrics.producerWait.Observe(d.Seconds())
+	}
+	return d
+}
+
+// drainedChan returns a channel closed once the session's queue is at or
+// below the low-water mark or the session closed, or nil if that is so now.
+func (s *session) drainedChan() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen || s.queuedLocked() <= fanoutLowWater {
+		return nil
+	}
+	if s.drained == nil {
+		s.drained = make(chan struct{})
+	}
+	return s.drained
+}
+
+// notifyDrainedLocked wakes the producers waiting for this session, once
+// its queue is low enough or it closed; s.mu held.
+func (s *session) notifyDrainedLocked() {
+	if s.drained != nil && (s.state != stateOpen || s.queuedLocked() <= fanoutLowWater) {
+		close(s.drained)
+		s.drained = nil
+	}
+}
