@@ -60,12 +60,6 @@ type Config struct {
 	// "*" allows every origin. Default: same origin only; requests without
 	// an Origin header (non-browser clients) are always allowed.
 	AllowedOrigins []string
-	// PacketGap, if set, writes every packet to a WebSocket with its own
-	// flush and waits this long between packets, instead of coalescing what
-	// is queued into one write. Only tests that assume one message per
-	// network read (the official protocol test suites) need it.
-	// Default 0: coalesce.
-	PacketGap time.Duration
 	// DisableWebSocket turns the WebSocket transport off. Default false.
 	DisableWebSocket bool
 	// DisablePolling turns the HTTP long-polling transport off. Default false.
@@ -73,11 +67,6 @@ type Config struct {
 
 	// Adapter makes the adapter of each namespace. Default: NewMemoryAdapter.
 	Adapter func(*Namespace) Adapter
-
-	// Raw, if set, makes the server speak bare Engine.IO, without the
-	// Socket.IO layer: every message goes to Raw, which may answer through
-	// reply. It exists for protocol conformance tests and tools. Default nil.
-	Raw func(data []byte, binary bool, reply func(data []byte, binary bool))
 
 	// Logger receives the server's logs. Default slog.Default().
 	Logger *slog.Logger

@@ -147,7 +147,7 @@ func (s *session) send(priority, volatile bool, f frame, more []frame) bool {
 		s.mu.Unlock()
 		return true
 	}
-	if !priority && !s.writing && s.srv.cfg.PacketGap == 0 {
+	if !priority && !s.writing && s.srv.knobs.PacketGap == 0 {
 		// A fan-out to many: the flusher writes it, with whatever else
 		// this client's share of the next broadcasts adds meanwhile.
 		s.writing = true
@@ -158,7 +158,7 @@ func (s *session) send(priority, volatile bool, f frame, more []frame) bool {
 		}
 		return true
 	}
-	if s.writing || s.srv.cfg.PacketGap > 0 || queued+cost > inlineMax {
+	if s.writing || s.srv.knobs.PacketGap > 0 || queued+cost > inlineMax {
 		start := s.kickLocked()
 		s.mu.Unlock()
 		if start != nil {

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/noomrtc/noom/signaling/internal/testknobs"
+
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -21,6 +23,7 @@ import (
 // to mount at Config.Path.
 type Server struct {
 	cfg     Config
+	knobs   testknobs.Knobs // conformance-only settings, zero in production
 	log     interface{ Warn(string, ...any) }
 	metrics *metrics
 	hb      *heartbeat
@@ -63,6 +66,7 @@ func New(cfg Config, reg prometheus.Registerer) (*Server, error) {
 	}
 	srv := &Server{
 		cfg:        cfg,
+		knobs:      testknobs.For(cfg.Path),
 		log:        cfg.Logger,
 		sessions:   make(map[string]*session),
 		perIP:      make(map[string]int),

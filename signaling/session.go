@@ -97,7 +97,7 @@ type session struct {
 	// writes; only the writer of the moment touches it.
 	raw syscall.RawConn
 	// lastWrite is when the writer of the moment last wrote, for
-	// Config.PacketGap.
+	// the conformance knob PacketGap.
 	lastWrite time.Time
 
 	closed atomic.Bool // set once the session closes; readable without mu
@@ -121,7 +121,7 @@ func newSession(srv *Server, sid, ip string, t transportKind) *session {
 func (s *session) startTimers(now time.Time) {
 	due := s.srv.hb.schedule(&s.hb, duePing, now)
 	s.expires.Store(due.Add(s.srv.cfg.PingTimeout).UnixNano())
-	if s.srv.cfg.Raw == nil {
+	if s.srv.knobs.Raw == nil {
 		s.srv.hb.schedule(&s.cn, dueConnect, now)
 	}
 }
@@ -276,7 +276,7 @@ func (s *session) onPacket(p engineio.Packet) error {
 	case engineio.Ping:
 		s.sendDirect(frame{data: append([]byte{'3'}, p.Data...), op: opText})
 	case engineio.Message:
-		if raw := s.srv.cfg.Raw; raw != nil {
+		if raw := s.srv.knobs.Raw; raw != nil {
 			raw(p.Data, p.Binary, s.rawReply)
 			return nil
 		}

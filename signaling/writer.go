@@ -53,7 +53,7 @@ func (s *session) writeLoop(conn *websocket.Conn) {
 		s.mu.Unlock()
 
 		var err error
-		if gap := s.srv.cfg.PacketGap; gap > 0 {
+		if gap := s.srv.knobs.PacketGap; gap > 0 {
 			for i := 0; i < len(batch) && err == nil; i++ {
 				// The gap holds between batches too: the writer of a batch
 				// may start right after the last one's write.

@@ -22,6 +22,8 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/noomrtc/noom/signaling/internal/testknobs"
+
 	"github.com/noomrtc/noom/signaling"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -45,15 +47,17 @@ func config(path string) signaling.Config {
 		ConnectTimeout: time.Second,
 		MaxPayload:     1_000_000,
 		AllowedOrigins: []string{"*"},
-		// The suites read one message per network read.
-		PacketGap: 20 * time.Millisecond,
 	}
 }
 
 func run(ctx context.Context, addr string) error {
-	ecfg := config("/engine.io/")
-	ecfg.Raw = func(data []byte, binary bool, reply func([]byte, bool)) { reply(data, binary) }
-	eio, err := signaling.New(ecfg, prometheus.NewRegistry())
+	// The suites read one message per network read; the Engine.IO suite
+	// talks to bare Engine.IO, which echoes.
+	gap := 20 * time.Millisecond
+	testknobs.Set("/engine.io/", testknobs.Knobs{PacketGap: gap,
+		Raw: func(data []byte, binary bool, reply func([]byte, bool)) { reply(data, binary) }})
+	testknobs.Set("/socket.io/", testknobs.Knobs{PacketGap: gap})
+	eio, err := signaling.New(config("/engine.io/"), prometheus.NewRegistry())
 	if err != nil {
 		return err
 	}
