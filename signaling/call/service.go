@@ -1,6 +1,7 @@
 package call
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"slices"
@@ -196,7 +197,7 @@ type member struct {
 }
 
 func (svc *Service) members(room string) []member {
-	socks, _ := svc.nsp.In(room).FetchSockets()
+	socks, _ := svc.nsp.In(room).Local().FetchSockets(context.Background())
 	out := make([]member, 0, len(socks))
 	for _, rs := range socks {
 		if p, ok := rs.Data.(*peer); ok {
@@ -359,14 +360,17 @@ type RoomSize struct {
 // Rooms lists the public rooms of the namespace, sorted by name.
 func (svc *Service) Rooms() []RoomSize {
 	out := []RoomSize{}
-	for name, members := range svc.nsp.Adapter().Rooms() {
-		if svc.nsp.Socket(name) != nil || (len(members) == 1 && members[0] == name) {
-			continue
+	q := signaling.RoomQuery{Limit: signaling.MaxPageSize}
+	for {
+		page := svc.nsp.ListRooms(q)
+		for _, r := range page.Items {
+			out = append(out, RoomSize{Name: r.Name, Size: r.Size})
 		}
-		out = append(out, RoomSize{Name: name, Size: len(members)})
+		if page.Next == "" {
+			return out
+		}
+		q.Cursor = page.Next
 	}
-	slices.SortFunc(out, func(a, b RoomSize) int { return strings.Compare(a.Name, b.Name) })
-	return out
 }
 
 func (svc *Service) rooms(*signaling.Socket, *peer, json.RawMessage) (map[string]any, *Error) {
