@@ -167,9 +167,28 @@ func appendPacket(dst []byte, t socketio.PacketType, nsp string, id int64, head 
 // appendEvent encodes EVENT [event, args...] into one buffer.
 func appendEvent(dst []byte, nsp string, id int64, event string, args []any) ([]byte, int, [][]byte, error) {
 	if dst == nil {
-		dst = make([]byte, 0, 32+len(nsp)+len(event)+16*len(args))
+		dst = make([]byte, 0, 32+len(nsp)+len(event)+argsSize(args))
 	}
 	return appendPacket(dst, socketio.Event, nsp, id, event, args)
+}
+
+// argsSize guesses the encoded size of args, so that one buffer holds the
+// packet without growing.
+func argsSize(args []any) int {
+	n := 0
+	for _, a := range args {
+		switch v := a.(type) {
+		case json.RawMessage:
+			n += len(v) + 1
+		case socketio.RawJSON:
+			n += len(v) + 1
+		case string:
+			n += len(v) + 8
+		default:
+			n += 32
+		}
+	}
+	return n
 }
 
 // encodeControl encodes CONNECT, CONNECT_ERROR and DISCONNECT packets,

@@ -253,10 +253,6 @@ func (n *Namespace) ListRooms(q RoomQuery) Page[RoomView] {
 func (n *Namespace) ListSockets(q SocketQuery) Page[SocketView] {
 	limit := pageLimit(q.Limit)
 	_, after, hasCursor := parseCursor(q.Cursor)
-	match := func(s *Socket) bool {
-		return strings.HasPrefix(s.id, q.Prefix) && strings.HasPrefix(s.client.hd.remoteAddr, q.Addr) &&
-			(!hasCursor || s.id > after)
-	}
 	var page Page[SocketView]
 	socks := make([]*Socket, 0, limit+1)
 	n.mu.RLock()
@@ -273,7 +269,7 @@ func (n *Namespace) ListSockets(q SocketQuery) Page[SocketView] {
 				continue
 			}
 			page.Total++
-			if !match(s) || (len(socks) == limit+1 && s.id >= socks[limit].id) {
+			if (hasCursor && s.id <= after) || (len(socks) == limit+1 && s.id >= socks[limit].id) {
 				continue
 			}
 			i := len(socks)
@@ -286,15 +282,9 @@ func (n *Namespace) ListSockets(q SocketQuery) Page[SocketView] {
 			copy(socks[i+1:], socks[i:len(socks)-1])
 			socks[i] = s
 		}
-	default:
-		from, afterFrom := q.Prefix, false
-		if hasCursor && after >= from {
-			from, afterFrom = after, true
-		}
-		if q.Addr == "" {
-			page.Total = n.sids.countPrefix(q.Prefix)
-		}
-		n.sids.ascend(from, afterFrom, func(id string) bool {
+	case q.Addr != "":
+		// Every id with the prefix is looked at: the total needs them all.
+		n.sids.ascend(q.Prefix, false, func(id string) bool {
 			if !strings.HasPrefix(id, q.Prefix) {
 				return false
 			}
@@ -302,25 +292,25 @@ func (n *Namespace) ListSockets(q SocketQuery) Page[SocketView] {
 			if !strings.HasPrefix(s.client.hd.remoteAddr, q.Addr) {
 				return true
 			}
-			if len(socks) <= limit {
+			page.Total++
+			if (!hasCursor || id > after) && len(socks) <= limit {
 				socks = append(socks, s)
 			}
-			// Counting by address needs every match; by id alone, stop
-			// once the page and one more are found.
-			return q.Addr != "" || len(socks) <= limit
+			return true
 		})
-		if q.Addr != "" {
-			// Total counts matches before the cursor too.
-			n.sids.ascend(q.Prefix, false, func(id string) bool {
-				if !strings.HasPrefix(id, q.Prefix) {
-					return false
-				}
-				if strings.HasPrefix(n.sockets[id].client.hd.remoteAddr, q.Addr) {
-					page.Total++
-				}
-				return true
-			})
+	default:
+		from, afterFrom := q.Prefix, false
+		if hasCursor && after >= from {
+			from, afterFrom = after, true
 		}
+		page.Total = n.sids.countPrefix(q.Prefix)
+		n.sids.ascend(from, afterFrom, func(id string) bool {
+			if !strings.HasPrefix(id, q.Prefix) {
+				return false
+			}
+			socks = append(socks, n.sockets[id])
+			return len(socks) <= limit
+		})
 	}
 	rooms := make([]int, len(socks))
 	for i, s := range socks {
