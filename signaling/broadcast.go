@@ -147,7 +147,12 @@ func (b *BroadcastOperator) Emit(event string, args ...any) error {
 		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
 	if s := b.direct(); s != nil {
-		return s.emit(event, args, b.opts.Volatile, b.opts.Rooms)
+		// A broadcast that finds its socket gone reaches nobody, as one
+		// to an empty room: no error.
+		if err := s.emit(event, args, b.opts.Volatile, b.opts.Rooms); err != ErrClosed {
+			return err
+		}
+		return nil
 	}
 	for _, n := range b.targets() {
 		p := &Packet{Namespace: n.name, Event: event, Args: args}
