@@ -16,6 +16,7 @@ import (
 type BroadcastOperator struct {
 	nsp  *Namespace
 	opts BroadcastOptions
+	from *Socket // the socket that made the operator (socket.to), if any
 	// The first room and except entry live in the operator itself: the
 	// common To(sid) and socket.To(room) make one allocation.
 	room1, except1 [1]string
@@ -149,14 +150,14 @@ func (b *BroadcastOperator) Emit(event string, args ...any) error {
 	if s := b.direct(); s != nil {
 		// A broadcast that finds its socket gone reaches nobody, as one
 		// to an empty room: no error.
-		if err := s.emit(event, args, b.opts.Volatile, b.opts.Rooms); err != ErrClosed {
+		if err := s.emit(event, args, b.opts.Volatile, b.opts.Rooms, b.trusted()); err != ErrClosed {
 			return err
 		}
 		return nil
 	}
 	for _, n := range b.targets() {
 		p := &Packet{Namespace: n.name, Event: event, Args: args}
-		if _, err := p.Frames(); err != nil {
+		if err := p.encodeWith(b.trusted()).err; err != nil {
 			return err
 		}
 		if b.opts.Local {
@@ -168,6 +169,15 @@ func (b *BroadcastOperator) Emit(event string, args ...any) error {
 		}
 	}
 	return nil
+}
+
+// trusted are the arguments of the event the operator's socket is handling
+// now: forwarding them needs no second validation.
+func (b *BroadcastOperator) trusted() []any {
+	if b.from == nil {
+		return nil
+	}
+	return b.from.dispatching()
 }
 
 // withTimeout runs an adapter operation under the operator's timeout.
@@ -257,7 +267,7 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 	}
 	for _, n := range b.targets() {
 		p := &Packet{Namespace: n.name, Event: event, Args: args}
-		if _, err := p.Frames(); err != nil {
+		if err := p.encodeWith(b.trusted()).err; err != nil {
 			return nil, err
 		}
 		var err error

@@ -56,12 +56,16 @@ func (p *Packet) Bytes() int {
 	return n
 }
 
-func (p *Packet) encode() *encoded {
+func (p *Packet) encode() *encoded { return p.encodeWith(nil) }
+
+// encodeWith encodes the packet once, writing the arguments that are
+// elements of trusted (see validated) without checking them again.
+func (p *Packet) encodeWith(trusted []any) *encoded {
 	if e := p.enc.Load(); e != nil {
 		return e
 	}
 	e := &encoded{}
-	text, off, atts, err := appendEvent(nil, p.Namespace, socketio.NoID, p.Event, p.Args)
+	text, off, atts, err := appendEvent(nil, p.Namespace, socketio.NoID, p.Event, p.Args, trusted)
 	if err != nil {
 		e.err = err
 	} else {
@@ -135,8 +139,10 @@ func appendHeader(dst []byte, t socketio.PacketType, nsp string, id int64, atts 
 // type t (Event or Ack) whose data is the JSON array of head (if not
 // empty) followed by values, into one buffer. It returns the buffer, the
 // offset of the JSON data in it, and the binary attachments found in
-// values.
-func appendPacket(dst []byte, t socketio.PacketType, nsp string, id int64, head string, values []any) ([]byte, int, [][]byte, error) {
+// values. A value that is one of the json.RawMessage elements of trusted
+// (the arguments of an event the hub decoded and validated) is written as
+// it is, without validating it again.
+func appendPacket(dst []byte, t socketio.PacketType, nsp string, id int64, head string, values, trusted []any) ([]byte, int, [][]byte, error) {
 	start := len(dst)
 	dst = appendHeader(dst, t, nsp, id, 0)
 	hdrEnd := len(dst)
@@ -148,6 +154,10 @@ func appendPacket(dst []byte, t socketio.PacketType, nsp string, id int64, head 
 	for i, v := range values {
 		if i > 0 || head != "" {
 			dst = append(dst, ',')
+		}
+		if raw, ok := v.(json.RawMessage); ok && isElement(raw, trusted) {
+			dst = append(dst, raw...)
+			continue
 		}
 		var err error
 		if dst, atts, err = socketio.AppendValue(dst, v, atts); err != nil {
@@ -165,11 +175,26 @@ func appendPacket(dst []byte, t socketio.PacketType, nsp string, id int64, head 
 }
 
 // appendEvent encodes EVENT [event, args...] into one buffer.
-func appendEvent(dst []byte, nsp string, id int64, event string, args []any) ([]byte, int, [][]byte, error) {
+func appendEvent(dst []byte, nsp string, id int64, event string, args, trusted []any) ([]byte, int, [][]byte, error) {
 	if dst == nil {
 		dst = make([]byte, 0, 32+len(nsp)+len(event)+argsSize(args))
 	}
-	return appendPacket(dst, socketio.Event, nsp, id, event, args)
+	return appendPacket(dst, socketio.Event, nsp, id, event, args, trusted)
+}
+
+// isElement reports whether raw is, byte for byte in the same memory, one
+// of the json.RawMessage values of elems: an element of an array the
+// decoder validated is valid JSON, so it needs no second check.
+func isElement(raw json.RawMessage, elems []any) bool {
+	if len(raw) == 0 {
+		return false
+	}
+	for _, e := range elems {
+		if r, ok := e.(json.RawMessage); ok && len(r) == len(raw) && &r[0] == &raw[0] {
+			return true
+		}
+	}
+	return false
 }
 
 // argsSize guesses the encoded size of args, so that one buffer holds the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/noomrtc/noom/signaling/socketio"
@@ -18,7 +19,9 @@ type Ack func(args ...any)
 
 // EventHandler handles one event. args are json.RawMessage values (the JSON
 // as sent), []byte (binary attachments), or decoded trees when binary is
-// nested; see Decode.
+// nested; see Decode. They must not be modified: a handler that forwards
+// them as they are (socket.To(sid).Emit(event, args[1])) has them written
+// without a second JSON validation.
 type EventHandler func(args []any, ack Ack)
 
 type namedHandler struct {
@@ -67,6 +70,10 @@ type Socket struct {
 	// connectedAt is when the socket connected (UnixNano); set once, under
 	// nsp.mu, before the socket is visible in its namespace.
 	connectedAt int64
+	// inArgs are the arguments of the event the reader is dispatching, nil
+	// between events: emits of this socket write those that are forwarded
+	// as they are without validating them again.
+	inArgs atomic.Pointer[[]any]
 }
 
 func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
@@ -217,16 +224,16 @@ func (s *Socket) Emit(event string, args ...any) error {
 	if reserved[event] {
 		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
-	return s.emit(event, args, false, nil)
+	return s.emit(event, args, false, nil, s.dispatching())
 }
 
 // emit is the direct 1:1 path of Emit and To(sid).Emit; rooms are what the
-// operator selected, for observers.
-func (s *Socket) emit(event string, args []any, volatile bool, rooms []string) error {
+// operator selected, for observers; trusted are arguments known valid.
+func (s *Socket) emit(event string, args []any, volatile bool, rooms []string, trusted []any) error {
 	if !s.Connected() {
 		return ErrClosed
 	}
-	text, _, atts, err := appendEvent(nil, s.nsp.name, socketio.NoID, event, args)
+	text, _, atts, err := appendEvent(nil, s.nsp.name, socketio.NoID, event, args, trusted)
 	if err != nil {
 		return err
 	}
@@ -283,7 +290,7 @@ func (s *Socket) emitWithAck(timeout time.Duration, cb func(args []any, err erro
 		return 0, fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
 	id := s.nsp.nextAckID()
-	text, _, atts, err := appendEvent(nil, s.nsp.name, id, event, args)
+	text, _, atts, err := appendEvent(nil, s.nsp.name, id, event, args, s.dispatching())
 	if err != nil {
 		return 0, err
 	}
@@ -358,10 +365,21 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 	}
 }
 
+// dispatching returns the arguments of the event this socket's handlers are
+// handling now, or nil.
+func (s *Socket) dispatching() []any {
+	if p := s.inArgs.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // To broadcasts to rooms, excluding this socket (socket.to in Socket.IO).
 // To(sid) of another socket of this node is the direct 1:1 path.
 func (s *Socket) To(rooms ...string) *BroadcastOperator {
-	return newOperator(s.nsp, rooms, []string{s.id})
+	b := newOperator(s.nsp, rooms, []string{s.id})
+	b.from = s
+	return b
 }
 
 // In is To.
@@ -370,11 +388,17 @@ func (s *Socket) In(rooms ...string) *BroadcastOperator { return s.To(rooms...) 
 // Except broadcasts to every socket of the namespace but this one and the
 // rooms given.
 func (s *Socket) Except(rooms ...string) *BroadcastOperator {
-	return s.nsp.Except(append(rooms, s.id)...)
+	b := s.nsp.Except(append(rooms, s.id)...)
+	b.from = s
+	return b
 }
 
 // Broadcast sends to every other socket of the namespace.
-func (s *Socket) Broadcast() *BroadcastOperator { return newOperator(s.nsp, nil, []string{s.id}) }
+func (s *Socket) Broadcast() *BroadcastOperator {
+	b := newOperator(s.nsp, nil, []string{s.id})
+	b.from = s
+	return b
+}
 
 // Disconnect disconnects the socket from its namespace, telling the client.
 // With close set, the whole underlying connection is closed too.
@@ -459,6 +483,8 @@ func (s *Socket) onEvent(pkt socketio.Packet, atts [][]byte) error {
 		srv.notifyEvent(e)
 	}
 
+	s.inArgs.Store(&args)
+	defer s.inArgs.Store(nil)
 	ack := noAck
 	if pkt.ID != socketio.NoID {
 		ack = s.ackFunc(pkt.ID)
@@ -488,7 +514,7 @@ func (s *Socket) ackFunc(id int64) Ack {
 	var once sync.Once
 	return func(args ...any) {
 		once.Do(func() {
-			text, _, atts, err := appendPacket(make([]byte, 0, 32), socketio.Ack, s.nsp.name, id, "", args)
+			text, _, atts, err := appendPacket(make([]byte, 0, 32+argsSize(args)), socketio.Ack, s.nsp.name, id, "", args, s.dispatching())
 			if err != nil {
 				s.nsp.srv.log.Warn("signaling: ack not sent", "sid", s.id, "err", err)
 				return
