@@ -35,6 +35,7 @@ type Namespace struct {
 	sids        sortedSet                     // the keys of sockets, in order
 	rooms       map[string]map[string]*Socket // public room → its sockets by id
 	roomNames   sortedSet                     // the keys of rooms, in order
+	addrs       sortedSet                     // remote address, NUL, id: for address search
 	middlewares []Middleware
 	onConn      []func(*Socket)
 	serverSide  []namedHandler // OnServerSideEmit handlers
@@ -201,6 +202,7 @@ func (n *Namespace) connect(s *Socket) {
 	n.mu.Lock()
 	n.sockets[s.id] = s
 	n.sids.insert(s.id)
+	n.addrs.insert(addrKey(s))
 	s.connectedAt = time.Now().UnixNano()
 	handlers := n.onConn
 	n.mu.Unlock()
@@ -233,6 +235,7 @@ func (n *Namespace) remove(s *Socket) {
 	}
 	delete(n.sockets, s.id)
 	n.sids.remove(s.id)
+	n.addrs.remove(addrKey(s))
 	left := s.rooms
 	s.rooms = nil
 	for _, r := range left {

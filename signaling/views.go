@@ -115,7 +115,8 @@ type RoomView struct {
 	Size int // sockets of this node in it
 }
 
-// SocketQuery selects a page of sockets, sorted by id.
+// SocketQuery selects a page of sockets, sorted by id (by address, then
+// id, when Addr is set without Room).
 type SocketQuery struct {
 	Prefix string // only ids starting with it
 	Room   string // only sockets in this room
@@ -247,22 +248,23 @@ func (n *Namespace) ListRooms(q RoomQuery) Page[RoomView] {
 }
 
 // ListSockets returns a page of this node's sockets of the namespace,
-// sorted by id. Without Room or Addr it costs O(log sockets + page) under
-// the read lock; with Room it scans that room's members, with Addr the
-// matching ids, keeping only the page. Views are made outside the lock.
+// sorted by id, or, with Addr and no Room, by remote address then id. It
+// costs O(log sockets + page) under the read lock, plus, with Room, a
+// scan of that room's members, and with both Addr and Prefix, a scan of
+// the matching addresses for the total. Views are made outside the lock.
 func (n *Namespace) ListSockets(q SocketQuery) Page[SocketView] {
 	limit := pageLimit(q.Limit)
 	_, after, hasCursor := parseCursor(q.Cursor)
 	var page Page[SocketView]
+	byAddr := false
 	socks := make([]*Socket, 0, limit+1)
 	n.mu.RLock()
 	switch {
 	case q.Room != "":
-		var members map[string]*Socket
+		// Scan the room's members, keeping the page.
+		members := n.rooms[q.Room]
 		if s := n.sockets[q.Room]; s != nil {
 			members = map[string]*Socket{s.id: s}
-		} else {
-			members = n.rooms[q.Room]
 		}
 		for _, s := range members {
 			if !strings.HasPrefix(s.id, q.Prefix) || !strings.HasPrefix(s.client.hd.remoteAddr, q.Addr) {
@@ -283,21 +285,34 @@ func (n *Namespace) ListSockets(q SocketQuery) Page[SocketView] {
 			socks[i] = s
 		}
 	case q.Addr != "":
-		// Every id with the prefix is looked at: the total needs them all.
-		n.sids.ascend(q.Prefix, false, func(id string) bool {
-			if !strings.HasPrefix(id, q.Prefix) {
+		// The address index, in (address, id) order.
+		byAddr = true
+		from, afterFrom := q.Addr, false
+		if hasCursor && after >= from {
+			from, afterFrom = after, true
+		}
+		n.addrs.ascend(from, afterFrom, func(key string) bool {
+			if !strings.HasPrefix(key, q.Addr) {
 				return false
 			}
-			s := n.sockets[id]
-			if !strings.HasPrefix(s.client.hd.remoteAddr, q.Addr) {
-				return true
+			if id := key[strings.LastIndexByte(key, 0)+1:]; strings.HasPrefix(id, q.Prefix) {
+				socks = append(socks, n.sockets[id])
 			}
-			page.Total++
-			if (!hasCursor || id > after) && len(socks) <= limit {
-				socks = append(socks, s)
-			}
-			return true
+			return len(socks) <= limit
 		})
+		if q.Prefix == "" {
+			page.Total = n.addrs.countPrefix(q.Addr)
+		} else {
+			n.addrs.ascend(q.Addr, false, func(key string) bool {
+				if !strings.HasPrefix(key, q.Addr) {
+					return false
+				}
+				if strings.HasPrefix(key[strings.LastIndexByte(key, 0)+1:], q.Prefix) {
+					page.Total++
+				}
+				return true
+			})
+		}
 	default:
 		from, afterFrom := q.Prefix, false
 		if hasCursor && after >= from {
@@ -319,7 +334,11 @@ func (n *Namespace) ListSockets(q SocketQuery) Page[SocketView] {
 	n.mu.RUnlock()
 	if len(socks) > limit {
 		socks = socks[:limit]
-		page.Next = nameCursor(socks[limit-1].id)
+		if byAddr {
+			page.Next = nameCursor(addrKey(socks[limit-1]))
+		} else {
+			page.Next = nameCursor(socks[limit-1].id)
+		}
 	}
 	page.Items = make([]SocketView, len(socks))
 	for i, s := range socks {
@@ -348,3 +367,6 @@ func (s *Socket) view(rooms int) SocketView {
 		Rooms:      rooms,
 	}
 }
+
+// addrKey is a socket's key in its namespace's address index.
+func addrKey(s *Socket) string { return s.client.hd.remoteAddr + "\x00" + s.id }

@@ -181,6 +181,7 @@ func TestListSockets(t *testing.T) {
 		{Limit: 7, Prefix: socks[5].ID()[:2]},
 		{Limit: 50, Addr: "10.0.3."},
 		{Limit: 50, Addr: "10.0.3.", Prefix: socks[800].ID()[:1]},
+		{Limit: 4, Addr: "10.0.3.", Room: "room-0100"},
 		{Limit: 2, Room: socks[9].ID()},
 		{Room: "none"},
 	} {
@@ -191,7 +192,13 @@ func TestListSockets(t *testing.T) {
 				want = append(want, s.ID())
 			}
 		}
-		slices.Sort(want)
+		if q.Addr != "" && q.Room == "" { // by address, then id
+			slices.SortFunc(want, func(x, y string) int {
+				return strings.Compare(nsp.Socket(x).client.hd.remoteAddr+"\x00"+x, nsp.Socket(y).client.hd.remoteAddr+"\x00"+y)
+			})
+		} else {
+			slices.Sort(want)
+		}
 		var got []string
 		first := q
 		for {
