@@ -369,3 +369,24 @@ func BenchmarkStats(b *testing.B) {
 		nsp.srv.Stats()
 	}
 }
+
+// FuzzParseCursor checks that any cursor a client sends parses or is
+// refused without panicking, and that the cursors the hub makes parse
+// back to what they hold.
+func FuzzParseCursor(f *testing.F) {
+	f.Add("", 0, "room-0001")
+	f.Add(nameCursor("a:b"), 3, "x\x00y")
+	f.Add(sizeCursor(8, "room"), -1, "")
+	f.Add("bjo", 1<<40, "é")
+	f.Fuzz(func(t *testing.T, raw string, size int, name string) {
+		parseCursor(raw)
+		if s, n, ok := parseCursor(nameCursor(name)); !ok || s != -1 || n != name {
+			t.Errorf("name cursor %q: %d %q %v", name, s, n, ok)
+		}
+		if size >= 0 {
+			if s, n, ok := parseCursor(sizeCursor(size, name)); !ok || s != size || n != name {
+				t.Errorf("size cursor %d %q: %d %q %v", size, name, s, n, ok)
+			}
+		}
+	})
+}
