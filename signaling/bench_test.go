@@ -160,7 +160,7 @@ func BenchmarkEncodeEvent(b *testing.B) {
 	args := []any{map[string]any{"to": "abcdefghijklmnopqrst", "sdp": strings.Repeat("a=candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host\r\n", 20)}}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := encodeEvent("/", -1, "signal", args); err != nil {
+		if _, _, _, err := appendEvent(nil, "/", -1, "signal", args, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -21,7 +21,7 @@ func TestConcurrentChaos(t *testing.T) {
 	nsp := h.srv.Of("/")
 	h.srv.Of("/other").OnConnection(func(s *Socket) { s.Join("o") })
 	h.srv.Observe(Observer{
-		Join:  func(RoomEvent) { nsp.Adapter().Rooms() },
+		Join:  func(RoomEvent) { roomsOf(nsp) },
 		Event: func(MessageEvent) {},
 	})
 	h.srv.OnConnection(func(s *Socket) {
@@ -138,9 +138,9 @@ func TestConcurrentChaos(t *testing.T) {
 		func() { nsp.Volatile().Emit("m", 1) },
 		func() { nsp.In("r2").SocketsJoin("r3") },
 		func() { nsp.In("r3").SocketsLeave("r3") },
-		func() { nsp.FetchSockets() },
-		func() { nsp.Adapter().SIDs() },
-		func() { nsp.Adapter().(*MemoryAdapter).RoomList() },
+		func() { nsp.FetchSockets(context.Background()) },
+		func() { sidsOf(nsp) },
+		func() { nsp.ListRooms(RoomQuery{Sort: RoomsBySize}) },
 		func() { h.srv.Of("/other").To("o").Emit("m") },
 		func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -153,7 +153,7 @@ func TestConcurrentChaos(t *testing.T) {
 			}
 		},
 		func() {
-			ss, _ := nsp.FetchSockets()
+			ss, _ := nsp.FetchSockets(context.Background())
 			if len(ss) > 0 {
 				if s := nsp.Socket(ss[0].ID); s != nil {
 					s.Join("solo")

@@ -65,8 +65,10 @@ type Config struct {
 	// DisablePolling turns the HTTP long-polling transport off. Default false.
 	DisablePolling bool
 
-	// Adapter makes the adapter of each namespace. Default: NewMemoryAdapter.
-	Adapter func(*Namespace) Adapter
+	// Adapter makes the adapter of each namespace, given the namespace's
+	// local side (see Adapter and Local). Default: NewMemoryAdapter, for a
+	// single node.
+	Adapter func(Local) Adapter
 
 	// Logger receives the server's logs. Default slog.Default().
 	Logger *slog.Logger
@@ -100,7 +102,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxAttachments, 10)
 	defInt(&c.MaxNamespaces, 16)
 	if c.Adapter == nil {
-		c.Adapter = func(n *Namespace) Adapter { return NewMemoryAdapter(n) }
+		c.Adapter = func(l Local) Adapter { return NewMemoryAdapter(l) }
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

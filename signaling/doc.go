@@ -2,12 +2,27 @@
 // compatible with the official socket.io-client 4.x over WebSocket and HTTP
 // long-polling (with the upgrade between them), with a Go API that mirrors
 // the Socket.IO server's: namespaces, middleware, rooms, acks, broadcasts,
-// forced joins, and an Adapter with the rooms/sids view.
+// forced joins, server-side emits, and an Adapter seam for several nodes.
+//
+// # Rooms, adapters and nodes
+//
+// Each Namespace keeps this node's sockets and rooms itself (room sizes in
+// O(1), sorted listings that page without copying every socket: ListRooms,
+// ListSockets), and applies the room limit, observer events, metrics and
+// ack bookkeeping there. Its Adapter only carries operations to the other
+// nodes serving the namespace and applies them here through Local; the
+// default MemoryAdapter serves one node. A multi-node adapter ships a
+// Packet's values (event name and arguments, []byte for binary), and each
+// node encodes them once for its own clients and assigns its own ack ids.
+// package signaling/adaptertest is the contract an adapter must pass.
 //
 // # Concurrency contract
 //
 // A Server, its Namespaces, Sockets, BroadcastOperators and the
-// MemoryAdapter are safe for concurrent use.
+// MemoryAdapter are safe for concurrent use. A namespace's lock guards its
+// sockets and rooms; broadcasts select their recipients under its read
+// lock and queue to them after releasing it. Adapters are called without
+// any lock of the hub held, and must call Local without holding theirs.
 //
 // Each connection has one reading goroutine (the WebSocket read loop, or
 // the one POST request in flight) and at most one writer at a time, the
@@ -35,7 +50,10 @@
 // One heartbeat goroutine keeps every connection's ping, pong and connect
 // deadlines (no timer per connection). Observer hooks run outside every
 // lock of the hub, on the goroutine that caused the event, and must not
-// block.
+// block; when nobody observes, no event is built. A hook may call the hub;
+// one that emits on the hub (an admin namespace) must Exclude that
+// namespace in its ObserveDetail and hand events to a bounded queue that
+// drops and counts when full, or it observes itself without end.
 //
 // Shutdown disconnects every socket, drains the queues, and returns when
 // every goroutine the server started has ended (or the context is done,

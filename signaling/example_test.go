@@ -57,3 +57,51 @@ func ExampleBroadcastOperator_EmitWithAck() {
 	fmt.Println(len(answers), err)
 	// Output: 0 <nil>
 }
+
+// Cheap reads for a console: counts, and one page of the biggest rooms,
+// and a live feed that skips its own namespace. Nothing here walks every
+// socket.
+func ExampleNamespace_ListRooms() {
+	hub, _ := signaling.New(signaling.Config{}, prometheus.NewRegistry())
+	defer hub.Shutdown(context.Background())
+	feed := make(chan signaling.MessageEvent, 1000)
+	stop := hub.Observe(signaling.Observer{
+		Event: func(e signaling.MessageEvent) {
+			select {
+			case feed <- e:
+			default: // full: drop (and count, in a real console)
+			}
+		},
+		Detail: signaling.ObserveDetail{Exclude: []string{"/admin"}},
+	})
+	defer stop()
+
+	st := hub.Stats()
+	fmt.Println(st.Sessions, "sessions in", len(st.Namespaces), "namespace")
+	if nsp := hub.Lookup("/"); nsp != nil { // Lookup never creates
+		page := nsp.ListRooms(signaling.RoomQuery{Sort: signaling.RoomsBySize, Limit: 20})
+		for _, r := range page.Items {
+			fmt.Println(r.Name, r.Size)
+		}
+		fmt.Println(page.Total, "rooms, next page:", page.Next == "")
+	}
+	// Output:
+	// 0 sessions in 1 namespace
+	// 0 rooms, next page: true
+}
+
+// Server-side events between the nodes of a cluster (Socket.IO's
+// serverSideEmit): each other node's handler answers. With the default
+// MemoryAdapter there is no other node.
+func ExampleNamespace_ServerSideEmitWithAck() {
+	hub, _ := signaling.New(signaling.Config{}, prometheus.NewRegistry())
+	defer hub.Shutdown(context.Background())
+	hub.OnServerSideEmit("load?", func(_ []any, ack signaling.Ack) { ack(hub.Stats().Sessions) })
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	loads, err := hub.ServerSideEmitWithAck(ctx, "load?")
+	nodes, _ := hub.ServerCount(ctx)
+	fmt.Println(nodes, "node,", len(loads), "answers,", err)
+	// Output: 1 node, 0 answers, <nil>
+}

@@ -389,8 +389,8 @@ func TestInteropRooms(t *testing.T) {
 	h.srv.To("green").Emit("m", "green")
 	h.srv.In("red").SocketsLeave("red")
 	h.srv.To("red").Emit("m", "red-after-leave")
-	all, _ := h.srv.FetchSockets()
-	green, _ := h.srv.In("green").FetchSockets()
+	all, _ := h.srv.FetchSockets(context.Background())
+	green, _ := h.srv.In("green").FetchSockets(context.Background())
 	if len(all) != n || len(green) != 1 || green[0].ID != ss[3].ID() || !sameSet(green[0].Rooms, []string{ss[3].ID(), "blue", "green"}) {
 		t.Errorf("FetchSockets: %d sockets, green %+v", len(all), green)
 	}

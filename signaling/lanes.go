@@ -116,6 +116,7 @@ func (s *session) send(priority, volatile bool, f frame, more []frame) bool {
 	if volatile && (queued > 0 || s.writing || (s.transport == transportPolling && !s.polling)) {
 		s.mu.Unlock()
 		s.srv.metrics.volatileDropped.Inc()
+		s.srv.notifyDrop(DropEvent{SID: s.sid, Reason: DropVolatile, Bytes: cost, Time: time.Now()})
 		return false
 	}
 	if cost > max {

@@ -133,7 +133,7 @@ func TestSlowConsumer(t *testing.T) {
 	p.post("40")
 	var pending []string
 	p.next(&pending)
-	waitFor(t, 5*time.Second, func() bool { return len(h.srv.Of("/").Adapter().Rooms()["room"]) == 3 },
+	waitFor(t, 5*time.Second, func() bool { return len(roomsOf(h.srv.Of("/"))["room"]) == 3 },
 		func() string { return "clients not in the room" })
 
 	payload := strings.Repeat("y", msgSize)

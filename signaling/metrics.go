@@ -120,9 +120,7 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 			Help: "Public rooms now (sockets' own rooms excluded), over all namespaces."}, func() float64 {
 			n := 0
 			for _, nsp := range srv.namespaces() {
-				if c, ok := nsp.adapter.(interface{ PublicRoomCount() int }); ok {
-					n += c.PublicRoomCount()
-				}
+				n += nsp.RoomCount()
 			}
 			return float64(n)
 		}),

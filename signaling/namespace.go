@@ -1,7 +1,11 @@
 package signaling
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,23 +30,32 @@ type Namespace struct {
 	parent  *Namespace // for namespaces made by a matcher
 
 	mu sync.RWMutex
-	// mu guards the following fields.
+	// mu guards the following fields, and each socket's rooms.
 	sockets     map[string]*Socket
+	sids        sortedSet                     // the keys of sockets, in order
+	rooms       map[string]map[string]*Socket // public room → its sockets by id
+	roomNames   sortedSet                     // the keys of rooms, in order
+	addrs       sortedSet                     // remote address, NUL, id: for address search
 	middlewares []Middleware
 	onConn      []func(*Socket)
-	children    []*Namespace // for a parent of dynamic namespaces
+	serverSide  []namedHandler // OnServerSideEmit handlers
+	children    []*Namespace   // for a parent of dynamic namespaces
 }
 
 func newNamespace(srv *Server, name string, parent *Namespace) *Namespace {
-	n := &Namespace{name: name, srv: srv, parent: parent, sockets: make(map[string]*Socket)}
+	n := &Namespace{name: name, srv: srv, parent: parent,
+		sockets: make(map[string]*Socket), rooms: make(map[string]map[string]*Socket)}
 	n.ackIDs.Store(-1)
-	n.adapter = srv.cfg.Adapter(n)
+	n.adapter = srv.cfg.Adapter(localNode{n})
 	return n
 }
 
 // Of returns the namespace with that name, creating it if needed. Names
 // start with "/"; one without is given one.
 func (srv *Server) Of(name string) *Namespace {
+	if n := srv.Lookup(name); n != nil {
+		return n
+	}
 	if !strings.HasPrefix(name, "/") {
 		name = "/" + name
 	}
@@ -103,6 +116,25 @@ func (srv *Server) namespaces() []*Namespace {
 		out = append(out, n)
 	}
 	return out
+}
+
+// Namespaces lists the namespaces that exist, static and dynamic, sorted by
+// name. It never creates one.
+func (srv *Server) Namespaces() []*Namespace {
+	out := srv.namespaces()
+	slices.SortFunc(out, func(a, b *Namespace) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+// Lookup returns the namespace with that name, or nil: unlike Of, it never
+// creates one. A name without a leading "/" is given one.
+func (srv *Server) Lookup(name string) *Namespace {
+	if !strings.HasPrefix(name, "/") {
+		name = "/" + name
+	}
+	srv.mu.RLock()
+	defer srv.mu.RUnlock()
+	return srv.nsps[name]
 }
 
 func (srv *Server) closeAdapters() {
@@ -169,6 +201,9 @@ func (n *Namespace) runMiddlewares(s *Socket) error {
 func (n *Namespace) connect(s *Socket) {
 	n.mu.Lock()
 	n.sockets[s.id] = s
+	n.sids.insert(s.id)
+	n.addrs.insert(addrKey(s))
+	s.connectedAt = time.Now().UnixNano()
 	handlers := n.onConn
 	n.mu.Unlock()
 	if n.parent != nil {
@@ -179,36 +214,51 @@ func (n *Namespace) connect(s *Socket) {
 	s.mu.Lock()
 	s.connected = true
 	s.mu.Unlock()
-	n.adapter.AddAll(s.id, []string{s.id})
 	reply := append([]byte(`{"sid":`), socketio.AppendString(nil, s.id)...)
 	s.client.sess.sendDirect(frame{data: encodeControl(socketio.Connect, n.name, append(reply, '}')), op: opText})
 	n.srv.metrics.socketsConnected.Inc()
-	n.srv.notifyConnect(SocketEvent{Namespace: n.name, SID: s.id, RemoteAddr: s.client.hd.remoteAddr, Transport: s.Transport(), Time: time.Now()})
+	if n.srv.observing(func(o *Observer) bool { return o.Connect != nil }) {
+		n.srv.notifyConnect(SocketEvent{Namespace: n.name, SID: s.id, Session: s.client.sess.sid,
+			RemoteAddr: s.client.hd.remoteAddr, Transport: s.Transport(), Time: time.Now()})
+	}
 	for _, h := range handlers {
 		h(s)
 	}
 }
 
+// remove takes s out of the namespace and all its rooms.
 func (n *Namespace) remove(s *Socket) {
 	n.mu.Lock()
+	if n.sockets[s.id] != s {
+		n.mu.Unlock()
+		return
+	}
 	delete(n.sockets, s.id)
+	n.sids.remove(s.id)
+	n.addrs.remove(addrKey(s))
+	left := s.rooms
+	s.rooms = nil
+	for _, r := range left {
+		n.dropMemberLocked(r, s.id)
+	}
 	n.mu.Unlock()
-	n.adapter.DelAll(s.id)
+	n.notifyRooms(false, s.id, left)
 }
 
 // operator returns a broadcast operator over this namespace, or over every
 // child of a parent of dynamic namespaces.
-func (n *Namespace) operator() *BroadcastOperator { return &BroadcastOperator{nsp: n} }
+func (n *Namespace) operator() *BroadcastOperator { return newOperator(n, nil, nil) }
 
 // To selects the sockets in any of rooms (a union; chain To to add more).
-func (n *Namespace) To(rooms ...string) *BroadcastOperator { return n.operator().To(rooms...) }
+// To(sid) of a socket of this node is the direct 1:1 path.
+func (n *Namespace) To(rooms ...string) *BroadcastOperator { return newOperator(n, rooms, nil) }
 
 // In is To.
 func (n *Namespace) In(rooms ...string) *BroadcastOperator { return n.To(rooms...) }
 
 // Except excludes the sockets in rooms.
 func (n *Namespace) Except(rooms ...string) *BroadcastOperator {
-	return n.operator().Except(rooms...)
+	return newOperator(n, nil, rooms)
 }
 
 // Volatile marks the broadcast as droppable for clients not ready to write.
@@ -224,16 +274,71 @@ func (n *Namespace) Timeout(d time.Duration) *BroadcastOperator { return n.opera
 func (n *Namespace) Emit(event string, args ...any) error { return n.operator().Emit(event, args...) }
 
 // SocketsJoin makes every socket of the namespace join rooms.
-func (n *Namespace) SocketsJoin(rooms ...string) { n.operator().SocketsJoin(rooms...) }
+func (n *Namespace) SocketsJoin(rooms ...string) error { return n.operator().SocketsJoin(rooms...) }
 
 // SocketsLeave makes every socket of the namespace leave rooms.
-func (n *Namespace) SocketsLeave(rooms ...string) { n.operator().SocketsLeave(rooms...) }
+func (n *Namespace) SocketsLeave(rooms ...string) error { return n.operator().SocketsLeave(rooms...) }
 
 // DisconnectSockets disconnects every socket of the namespace.
-func (n *Namespace) DisconnectSockets(close bool) { n.operator().DisconnectSockets(close) }
+func (n *Namespace) DisconnectSockets(close bool) error { return n.operator().DisconnectSockets(close) }
 
-// FetchSockets lists every socket of the namespace.
-func (n *Namespace) FetchSockets() ([]*RemoteSocket, error) { return n.operator().FetchSockets() }
+// FetchSockets lists every socket of the namespace, on every node.
+func (n *Namespace) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return n.operator().FetchSockets(ctx)
+}
+
+// ServerSideEmit sends an event to this namespace on every other node,
+// whose OnServerSideEmit handlers receive it (Socket.IO's serverSideEmit).
+// With one node it goes nowhere.
+func (n *Namespace) ServerSideEmit(event string, args ...any) error {
+	if reserved[event] {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+	defer cancel()
+	return n.adapter.ServerSideEmit(ctx, event, args, nil)
+}
+
+// ServerSideEmitWithAck sends an event to this namespace on every other
+// node and returns each node's answer (the first argument its handler
+// acked with), waiting until all have answered or ctx is done, when it
+// returns the answers it has with ctx's error (ErrAckTimeout for a
+// deadline).
+func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]any, error) {
+	if reserved[event] {
+		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
+		defer cancel()
+	}
+	var mu sync.Mutex
+	var out []any
+	err := n.adapter.ServerSideEmit(ctx, event, args, func(a []any) {
+		var first any
+		if len(a) > 0 {
+			first = a[0]
+		}
+		mu.Lock()
+		out = append(out, first)
+		mu.Unlock()
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = ErrAckTimeout
+	}
+	return slices.Clone(out), err
+}
+
+// ServerCount is the number of nodes serving this namespace, this one
+// included.
+func (n *Namespace) ServerCount(ctx context.Context) (int, error) { return n.adapter.ServerCount(ctx) }
+
+// AllRooms lists the rooms of this namespace on every node, sockets' own
+// rooms included (Socket.IO's allRooms).
+func (n *Namespace) AllRooms(ctx context.Context) ([]string, error) { return n.adapter.AllRooms(ctx) }
 
 // The main namespace's API, on the server, as in Socket.IO.
 
@@ -262,13 +367,35 @@ func (srv *Server) Volatile() *BroadcastOperator { return srv.Of("/").Volatile()
 func (srv *Server) Timeout(d time.Duration) *BroadcastOperator { return srv.Of("/").Timeout(d) }
 
 // SocketsJoin makes every socket of the main namespace join rooms.
-func (srv *Server) SocketsJoin(rooms ...string) { srv.Of("/").SocketsJoin(rooms...) }
+func (srv *Server) SocketsJoin(rooms ...string) error { return srv.Of("/").SocketsJoin(rooms...) }
 
 // SocketsLeave makes every socket of the main namespace leave rooms.
-func (srv *Server) SocketsLeave(rooms ...string) { srv.Of("/").SocketsLeave(rooms...) }
+func (srv *Server) SocketsLeave(rooms ...string) error { return srv.Of("/").SocketsLeave(rooms...) }
 
-// FetchSockets lists the sockets of the main namespace.
-func (srv *Server) FetchSockets() ([]*RemoteSocket, error) { return srv.Of("/").FetchSockets() }
+// FetchSockets lists the sockets of the main namespace, on every node.
+func (srv *Server) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return srv.Of("/").FetchSockets(ctx)
+}
 
 // DisconnectSockets disconnects every socket of the main namespace.
-func (srv *Server) DisconnectSockets(close bool) { srv.Of("/").DisconnectSockets(close) }
+func (srv *Server) DisconnectSockets(close bool) error { return srv.Of("/").DisconnectSockets(close) }
+
+// OnServerSideEmit registers a handler for server-side events of the main
+// namespace.
+func (srv *Server) OnServerSideEmit(event string, h EventHandler) {
+	srv.Of("/").OnServerSideEmit(event, h)
+}
+
+// ServerSideEmit sends an event to the main namespace of every other node.
+func (srv *Server) ServerSideEmit(event string, args ...any) error {
+	return srv.Of("/").ServerSideEmit(event, args...)
+}
+
+// ServerSideEmitWithAck sends an event to the main namespace of every other
+// node and collects their answers.
+func (srv *Server) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]any, error) {
+	return srv.Of("/").ServerSideEmitWithAck(ctx, event, args...)
+}
+
+// ServerCount is the number of nodes serving the main namespace.
+func (srv *Server) ServerCount(ctx context.Context) (int, error) { return srv.Of("/").ServerCount(ctx) }

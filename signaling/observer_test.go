@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,12 +22,12 @@ func TestObserver(t *testing.T) {
 	disconnected := make(chan string, 2)
 	record := func(format string, a ...any) {
 		// Read the hub back from inside the hook.
-		nsp.Adapter().Rooms()
-		nsp.Adapter().SIDs()
+		roomsOf(nsp)
+		sidsOf(nsp)
 		nsp.Len()
-		nsp.FetchSockets()
+		nsp.FetchSockets(context.Background())
 		for _, n := range h.srv.namespaces() {
-			n.Adapter().SIDs()
+			sidsOf(n)
 		}
 		mu.Lock()
 		log = append(log, fmt.Sprintf(format, a...))

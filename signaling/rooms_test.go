@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -25,14 +24,14 @@ func TestAdapterSnapshots(t *testing.T) {
 	cb.send("40/other,")
 	cb.expectPrefix(`40/other,{"sid":"`)
 	sa, sb := sockets.get(t, a), sockets.get(t, b)
-	ad := h.srv.Of("/").Adapter().(*MemoryAdapter)
+	nsp := h.srv.Of("/")
 
 	check := func(what string, rooms, sids map[string][]string) {
 		t.Helper()
-		if got := ad.Rooms(); !maps.EqualFunc(got, rooms, sameSet) {
+		if got := roomsOf(nsp); !maps.EqualFunc(got, rooms, sameSet) {
 			t.Errorf("%s: Rooms() = %v, want %v", what, got, rooms)
 		}
-		if got := ad.SIDs(); !maps.EqualFunc(got, sids, sameSet) {
+		if got := sidsOf(nsp); !maps.EqualFunc(got, sids, sameSet) {
 			t.Errorf("%s: SIDs() = %v, want %v", what, got, sids)
 		}
 	}
@@ -48,31 +47,26 @@ func TestAdapterSnapshots(t *testing.T) {
 		map[string][]string{a: {a}, b: {b}, "r1": {a, b}, "r2": {a}},
 		map[string][]string{a: {a, "r1", "r2"}, b: {b, "r1"}})
 
-	want := []RoomInfo{
-		{Name: "r1", Members: sorted(a, b)},
-		{Name: "r2", Members: []string{a}},
-		{Name: a, Members: []string{a}, Private: true},
-		{Name: b, Members: []string{b}, Private: true},
+	want := []RoomView{{Name: "r1", Size: 2}, {Name: "r2", Size: 1}}
+	if got := nsp.ListRooms(RoomQuery{}); !slices.Equal(got.Items, want) || got.Total != 2 || got.Next != "" {
+		t.Errorf("ListRooms() = %+v, want %+v", got, want)
 	}
-	sort.Slice(want, func(i, j int) bool { return want[i].Name < want[j].Name })
-	if got := ad.RoomList(); !slices.EqualFunc(got, want, func(x, y RoomInfo) bool {
-		return x.Name == y.Name && x.Private == y.Private && slices.Equal(x.Members, y.Members)
-	}) {
-		t.Errorf("RoomList() = %+v, want %+v", got, want)
+	if n := nsp.RoomCount(); n != 2 {
+		t.Errorf("RoomCount() = %d", n)
 	}
-	if n := ad.PublicRoomCount(); n != 2 {
-		t.Errorf("PublicRoomCount() = %d", n)
+	if n, m, x := nsp.RoomSize("r1"), nsp.RoomSize(a), nsp.RoomSize("none"); n != 2 || m != 1 || x != 0 {
+		t.Errorf("RoomSize: r1 %d, own room %d, none %d", n, m, x)
 	}
 	// The other namespace has rooms of its own.
-	other := h.srv.Of("/other").Adapter()
-	waitFor(t, 5*time.Second, func() bool { return len(other.Rooms()) == 2 && len(other.Rooms()["r1"]) == 1 },
-		func() string { return fmt.Sprintf("/other rooms: %v", other.Rooms()) })
+	other := h.srv.Of("/other")
+	waitFor(t, 5*time.Second, func() bool { return len(roomsOf(other)) == 2 && len(roomsOf(other)["r1"]) == 1 },
+		func() string { return fmt.Sprintf("/other rooms: %v", roomsOf(other)) })
 
 	// Snapshots are copies.
-	snap := ad.Rooms()
+	snap := roomsOf(nsp)
 	snap["r1"][0] = "mangled"
 	delete(snap, "r2")
-	if got := ad.Rooms(); len(got["r2"]) != 1 || slices.Contains(got["r1"], "mangled") {
+	if got := roomsOf(nsp); len(got["r2"]) != 1 || slices.Contains(got["r1"], "mangled") {
 		t.Errorf("a snapshot shares state: %v", got)
 	}
 
@@ -86,13 +80,13 @@ func TestAdapterSnapshots(t *testing.T) {
 
 	// A socket that disconnects leaves every room, its own included.
 	cb.send("41")
-	waitFor(t, 5*time.Second, func() bool { return len(ad.SIDs()) == 1 }, func() string { return fmt.Sprint(ad.SIDs()) })
+	waitFor(t, 5*time.Second, func() bool { return len(sidsOf(nsp)) == 1 }, func() string { return fmt.Sprint(sidsOf(nsp)) })
 	check("b left", map[string][]string{a: {a}, "r1": {a}}, map[string][]string{a: {a, "r1"}})
-	if got := h.srv.Of("/other").Adapter().SIDs(); len(got) != 1 {
+	if got := sidsOf(h.srv.Of("/other")); len(got) != 1 {
 		t.Errorf("b is still connected to /other: %v", got)
 	}
 	ca.send("41")
-	waitFor(t, 5*time.Second, func() bool { return len(ad.SIDs()) == 0 }, func() string { return fmt.Sprint(ad.SIDs()) })
+	waitFor(t, 5*time.Second, func() bool { return len(sidsOf(nsp)) == 0 }, func() string { return fmt.Sprint(sidsOf(nsp)) })
 	check("all left", map[string][]string{}, map[string][]string{})
 	if err := sa.Join("r3"); !errors.Is(err, ErrClosed) {
 		t.Errorf("Join after disconnect: %v", err)
@@ -247,7 +241,7 @@ func TestBroadcastSelection(t *testing.T) {
 	}
 
 	// FetchSockets, SocketsJoin, SocketsLeave, DisconnectSockets.
-	rs, err := h.srv.In("blue").FetchSockets()
+	rs, err := h.srv.In("blue").FetchSockets(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +257,7 @@ func TestBroadcastSelection(t *testing.T) {
 	}
 	h.srv.In("blue").SocketsJoin("green")
 	h.srv.In("red").SocketsLeave("red")
-	if got := h.srv.Of("/").Adapter().Rooms(); !sameSet(got["green"], []string{ss[2].ID(), ss[3].ID()}) || got["red"] != nil {
+	if got := roomsOf(h.srv.Of("/")); !sameSet(got["green"], []string{ss[2].ID(), ss[3].ID()}) || got["red"] != nil {
 		t.Errorf("rooms after SocketsJoin/SocketsLeave: %v", got)
 	}
 	rs[0].Join("solo")
@@ -482,7 +476,7 @@ func TestNamespaces(t *testing.T) {
 	}
 	h.srv.Of("/dyn-1").Emit("one")
 	c.expect(`42/dyn-1,["one"]`)
-	if rs, _ := parent.FetchSockets(); len(rs) != 2 {
+	if rs, _ := parent.FetchSockets(context.Background()); len(rs) != 2 {
 		t.Errorf("parent FetchSockets: %d", len(rs))
 	}
 	// A static namespace with that name wins over the matcher.

@@ -49,7 +49,8 @@ type Server struct {
 	dynamic    []dynamicNamespace
 	closing    bool
 
-	conns sync.WaitGroup // WebSocket read loops and polling requests in flight
+	conns   sync.WaitGroup // WebSocket read loops and polling requests in flight
+	started time.Time      // when New made the server, for Stats
 }
 
 type dynamicNamespace struct {
@@ -72,6 +73,7 @@ func New(cfg Config, reg prometheus.Registerer) (*Server, error) {
 		perIP:      make(map[string]int),
 		tombstones: make(map[string]tombstone),
 		nsps:       make(map[string]*Namespace),
+		started:    time.Now(),
 	}
 	m, err := newMetrics(reg, srv)
 	if err != nil {
@@ -204,7 +206,9 @@ func (srv *Server) newSession(r *http.Request, ip string, t transportKind) *sess
 	srv.sessions[s.sid] = s
 	srv.mu.Unlock()
 	srv.metrics.opened(t)
-	s.startTimers(time.Now())
+	now := time.Now()
+	s.startTimers(now)
+	srv.notifySessionOpen(SessionEvent{SID: s.sid, RemoteAddr: r.RemoteAddr, Transport: t.String(), Time: now})
 	return s
 }
 
@@ -221,6 +225,8 @@ func (srv *Server) removeSession(s *session, reason string) {
 	t := s.transport
 	s.mu.Unlock()
 	srv.metrics.closed(t, reason)
+	srv.notifySessionClose(SessionEvent{SID: s.sid, RemoteAddr: s.client.hd.remoteAddr, Transport: t.String(),
+		Reason: reason, Time: time.Now()})
 }
 
 // newID returns 20 URL-safe random characters (120 bits).

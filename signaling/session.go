@@ -223,9 +223,8 @@ func (s *session) markClosedLocked(reason string, mode closeMode) bool {
 // finishClose does the rest of close for a session markClosedLocked has
 // just marked; it is called with s.mu held and releases it.
 func (s *session) finishClose(reason string, mode closeMode) {
-	if reason == ReasonSlowConsumer {
-		s.srv.metrics.slowConsumers.Inc()
-	}
+	slow := reason == ReasonSlowConsumer
+	queued := s.queuedLocked()
 	var start, drop *websocket.Conn
 	if s.ws != nil {
 		if mode == closeGraceful {
@@ -253,6 +252,10 @@ func (s *session) finishClose(reason string, mode closeMode) {
 	}
 	if drop != nil {
 		drop.NetConn().Close()
+	}
+	if slow {
+		s.srv.metrics.slowConsumers.Inc()
+		s.srv.notifyDrop(DropEvent{SID: s.sid, Reason: DropSlowConsumer, Bytes: queued, Time: time.Now()})
 	}
 	s.srv.hb.remove(&s.hb)
 	s.srv.hb.remove(&s.cn)

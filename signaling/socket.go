@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/noomrtc/noom/signaling/socketio"
@@ -17,7 +19,9 @@ type Ack func(args ...any)
 
 // EventHandler handles one event. args are json.RawMessage values (the JSON
 // as sent), []byte (binary attachments), or decoded trees when binary is
-// nested; see Decode.
+// nested; see Decode. They must not be modified: a handler that forwards
+// them as they are (socket.To(sid).Emit(event, args[1])) has them written
+// without a second JSON validation.
 type EventHandler func(args []any, ack Ack)
 
 type namedHandler struct {
@@ -60,6 +64,16 @@ type Socket struct {
 	acks          map[int64]func(args []any, err error)
 	connected     bool
 	data          any
+
+	// rooms are the public rooms the socket is in; nsp.mu guards them.
+	rooms []string
+	// connectedAt is when the socket connected (UnixNano); set once, under
+	// nsp.mu, before the socket is visible in its namespace.
+	connectedAt int64
+	// inArgs are the arguments of the event the reader is dispatching, nil
+	// between events: emits of this socket write those that are forwarded
+	// as they are without validating them again.
+	inArgs atomic.Pointer[[]any]
 }
 
 func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
@@ -145,51 +159,120 @@ func (s *Socket) OnDisconnect(h func(reason string)) {
 	s.mu.Unlock()
 }
 
-// Rooms lists the rooms the socket is in, its private room included.
-func (s *Socket) Rooms() []string { return s.nsp.adapter.SocketRooms(s.id) }
+// Rooms lists the rooms the socket is in, its private room included,
+// sorted; none once it has left.
+func (s *Socket) Rooms() []string {
+	n := s.nsp
+	n.mu.RLock()
+	if n.sockets[s.id] != s {
+		n.mu.RUnlock()
+		return nil
+	}
+	out := make([]string, 0, 1+len(s.rooms))
+	out = append(out, s.id)
+	out = append(out, s.rooms...)
+	n.mu.RUnlock()
+	slices.Sort(out)
+	return out
+}
 
-// Join adds the socket to rooms. It fails with ErrTooManyRooms past
-// Config.MaxRoomsPerSocket, joining none of them.
+// Join adds the socket to rooms of this node. It fails with
+// ErrTooManyRooms past Config.MaxRoomsPerSocket, joining none of them.
 func (s *Socket) Join(rooms ...string) error {
 	if !s.Connected() {
 		return ErrClosed
 	}
-	return s.nsp.adapter.AddAll(s.id, rooms)
+	return s.nsp.join(s, rooms)
 }
 
 // Leave removes the socket from a room.
-func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s.id, room) }
+func (s *Socket) Leave(room string) { s.nsp.leave(s, room) }
+
+// info describes the socket for FetchSockets.
+func (s *Socket) info() SocketInfo {
+	return SocketInfo{ID: s.id, Namespace: s.nsp.name, Handshake: s.Handshake(), Rooms: s.Rooms(), Data: s.Data()}
+}
+
+// addAck registers an ack callback, unless the socket has disconnected.
+func (s *Socket) addAck(id int64, cb func([]any, error)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.connected {
+		return false
+	}
+	if s.acks == nil {
+		s.acks = make(map[int64]func([]any, error))
+	}
+	s.acks[id] = cb
+	return true
+}
+
+func (s *Socket) dropAck(id int64) {
+	s.mu.Lock()
+	delete(s.acks, id)
+	s.mu.Unlock()
+}
 
 var reserved = map[string]bool{
 	"connect": true, "connect_error": true, "disconnect": true, "disconnecting": true,
 	"newListener": true, "removeListener": true,
 }
 
-// Emit sends an event to this client.
+// Emit sends an event to this client, on its priority lane: encoded once,
+// into one buffer.
 func (s *Socket) Emit(event string, args ...any) error {
 	if reserved[event] {
 		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
-	p, err := encodeEvent(s.nsp.name, socketio.NoID, event, args)
-	if err != nil {
-		return err
-	}
-	return s.write(p, false)
+	return s.emit(event, args, false, nil, s.dispatching())
 }
 
-func (s *Socket) write(p *Packet, volatile bool) error {
+// emit is the direct 1:1 path of Emit and To(sid).Emit; rooms are what the
+// operator selected, for observers; trusted are arguments known valid.
+func (s *Socket) emit(event string, args []any, volatile bool, rooms []string, trusted []any) error {
 	if !s.Connected() {
 		return ErrClosed
 	}
-	first, more := p.frames()
-	if !s.client.sess.sendTo(first, volatile, more...) {
+	text, _, atts, err := appendEvent(nil, s.nsp.name, socketio.NoID, event, args, trusted)
+	if err != nil {
+		return err
+	}
+	return s.write(event, args, rooms, text, atts, volatile, false)
+}
+
+// write queues an encoded event (or, with ack set, an ack) to this client's
+// priority lane, counts it and tells observers.
+func (s *Socket) write(event string, args []any, rooms []string, text []byte, atts [][]byte, volatile, ack bool) error {
+	first, more := frame{data: text, op: opText}, attFrames(atts)
+	var ok bool
+	if ack {
+		ok = s.client.sess.sendDirect(first, more...)
+	} else {
+		ok = s.client.sess.sendTo(first, volatile, more...)
+	}
+	if !ok {
 		if volatile {
 			return nil
 		}
 		return ErrClosed
 	}
-	s.nsp.srv.metrics.eventOut(1)
-	s.nsp.srv.notifyEvent(MessageEvent{Direction: Out, Namespace: s.nsp.name, Event: p.Event, SID: s.id, Recipients: 1, Bytes: p.Bytes()})
+	srv := s.nsp.srv
+	srv.metrics.eventOut(1)
+	if !srv.observing(func(o *Observer) bool { return o.Event != nil }) {
+		return nil
+	}
+	size := len(text)
+	for _, a := range atts {
+		size += len(a)
+	}
+	e := MessageEvent{Direction: Out, Namespace: s.nsp.name, Event: event, SID: s.id, Rooms: rooms, Recipients: 1, Bytes: size}
+	if srv.observeDetail(s.nsp.name).payload {
+		e.Args = args
+	}
+	if srv.observeDetail(s.nsp.name).recipients {
+		e.SIDs = []string{s.id}
+	}
+	srv.notifyEvent(e)
 	return nil
 }
 
@@ -207,7 +290,7 @@ func (s *Socket) emitWithAck(timeout time.Duration, cb func(args []any, err erro
 		return 0, fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
 	id := s.nsp.nextAckID()
-	p, err := encodeEvent(s.nsp.name, id, event, args)
+	text, _, atts, err := appendEvent(nil, s.nsp.name, id, event, args, s.dispatching())
 	if err != nil {
 		return 0, err
 	}
@@ -241,7 +324,12 @@ func (s *Socket) emitWithAck(timeout time.Duration, cb func(args []any, err erro
 		})
 	}
 	s.mu.Unlock()
-	if err := s.write(p, false); err != nil {
+	if !s.Connected() {
+		err = ErrClosed
+	} else {
+		err = s.write(event, args, nil, text, atts, false, false)
+	}
+	if err != nil {
 		s.mu.Lock()
 		delete(s.acks, id)
 		s.mu.Unlock()
@@ -277,9 +365,21 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 	}
 }
 
+// dispatching returns the arguments of the event this socket's handlers are
+// handling now, or nil.
+func (s *Socket) dispatching() []any {
+	if p := s.inArgs.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // To broadcasts to rooms, excluding this socket (socket.to in Socket.IO).
+// To(sid) of another socket of this node is the direct 1:1 path.
 func (s *Socket) To(rooms ...string) *BroadcastOperator {
-	return s.nsp.To(rooms...).Except(s.id)
+	b := newOperator(s.nsp, rooms, []string{s.id})
+	b.from = s
+	return b
 }
 
 // In is To.
@@ -288,11 +388,17 @@ func (s *Socket) In(rooms ...string) *BroadcastOperator { return s.To(rooms...) 
 // Except broadcasts to every socket of the namespace but this one and the
 // rooms given.
 func (s *Socket) Except(rooms ...string) *BroadcastOperator {
-	return s.nsp.Except(append(rooms, s.id)...)
+	b := s.nsp.Except(append(rooms, s.id)...)
+	b.from = s
+	return b
 }
 
 // Broadcast sends to every other socket of the namespace.
-func (s *Socket) Broadcast() *BroadcastOperator { return s.nsp.Except(s.id) }
+func (s *Socket) Broadcast() *BroadcastOperator {
+	b := newOperator(s.nsp, nil, []string{s.id})
+	b.from = s
+	return b
+}
 
 // Disconnect disconnects the socket from its namespace, telling the client.
 // With close set, the whole underlying connection is closed too.
@@ -334,7 +440,11 @@ func (s *Socket) close(reason string, tell bool) {
 	for _, h := range disconnected {
 		h(reason)
 	}
-	s.nsp.srv.notifyDisconnect(SocketEvent{Namespace: s.nsp.name, SID: s.id, Reason: reason, RemoteAddr: s.client.hd.remoteAddr, Time: time.Now()})
+	s.nsp.srv.metrics.socketsDisconnected.Inc()
+	if s.nsp.srv.observing(func(o *Observer) bool { return o.Disconnect != nil }) {
+		s.nsp.srv.notifyDisconnect(SocketEvent{Namespace: s.nsp.name, SID: s.id, Session: s.client.sess.sid,
+			Reason: reason, RemoteAddr: s.client.hd.remoteAddr, Time: time.Now()})
+	}
 }
 
 // onEvent dispatches an incoming EVENT, on the reading goroutine.
@@ -362,10 +472,19 @@ func (s *Socket) onEvent(pkt socketio.Packet, atts [][]byte) error {
 	for _, a := range atts {
 		size += len(a)
 	}
-	s.nsp.srv.metrics.eventsIn.Inc()
-	s.nsp.srv.metrics.count.packetsIn.Add(1)
-	s.nsp.srv.notifyEvent(MessageEvent{Direction: In, Namespace: s.nsp.name, Event: event, SID: s.id, Bytes: size})
+	srv := s.nsp.srv
+	srv.metrics.eventsIn.Inc()
+	srv.metrics.count.packetsIn.Add(1)
+	if srv.observing(func(o *Observer) bool { return o.Event != nil }) {
+		e := MessageEvent{Direction: In, Namespace: s.nsp.name, Event: event, SID: s.id, Bytes: size}
+		if srv.observeDetail(s.nsp.name).payload {
+			e.Args = args
+		}
+		srv.notifyEvent(e)
+	}
 
+	s.inArgs.Store(&args)
+	defer s.inArgs.Store(nil)
 	ack := noAck
 	if pkt.ID != socketio.NoID {
 		ack = s.ackFunc(pkt.ID)
@@ -395,12 +514,12 @@ func (s *Socket) ackFunc(id int64) Ack {
 	var once sync.Once
 	return func(args ...any) {
 		once.Do(func() {
-			p, err := encodePacket(socketio.Ack, s.nsp.name, id, args)
+			text, _, atts, err := appendPacket(make([]byte, 0, 32+argsSize(args)), socketio.Ack, s.nsp.name, id, "", args, s.dispatching())
 			if err != nil {
 				s.nsp.srv.log.Warn("signaling: ack not sent", "sid", s.id, "err", err)
 				return
 			}
-			s.write(p, false)
+			s.write("", args, nil, text, atts, false, true)
 		})
 	}
 }

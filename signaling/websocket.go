@@ -161,6 +161,7 @@ func (s *session) probe(conn *websocket.Conn) bool {
 	}
 	s.mu.Unlock()
 	s.srv.metrics.transportSwitch(transportPolling, transportWebSocket)
+	s.srv.notifyUpgrade(UpgradeEvent{SID: s.sid, From: transportPolling.String(), To: transportWebSocket.String(), Time: time.Now()})
 	if start != nil {
 		go s.writeLoop(start)
 	}

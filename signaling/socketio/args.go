@@ -124,9 +124,25 @@ func replacePlaceholders(v any, atts [][]byte, depth int) (any, error) {
 	return v, nil
 }
 
+// RawJSON is one JSON value known to be valid, such as an element of a
+// packet Decode has checked. AppendArgs writes it verbatim without
+// validating it again (a json.RawMessage is validated), so a RawJSON that
+// is not valid JSON corrupts the packet: only make one from bytes that
+// were validated.
+type RawJSON []byte
+
+// MarshalJSON returns r as it is.
+func (r RawJSON) MarshalJSON() ([]byte, error) {
+	if r == nil {
+		return []byte("null"), nil
+	}
+	return r, nil
+}
+
 // AppendArgs appends the JSON array of values to dst and returns the binary
 // attachments found, replaced by placeholders. Values are encoded as:
 //   - json.RawMessage: verbatim (it must be valid JSON);
+//   - RawJSON: verbatim, not validated;
 //   - []byte: an attachment;
 //   - string, bool, nil, numbers: as JSON, without HTML escaping;
 //   - map[string]any and []any: walked, so []byte inside become attachments;
@@ -147,6 +163,12 @@ func AppendArgs(dst []byte, values []any, atts [][]byte) ([]byte, [][]byte, erro
 	return append(dst, ']'), atts, nil
 }
 
+// AppendValue appends one value as AppendArgs encodes an element, and
+// returns atts with the binary attachments found in it.
+func AppendValue(dst []byte, v any, atts [][]byte) ([]byte, [][]byte, error) {
+	return appendValue(dst, v, atts, 0)
+}
+
 func appendValue(dst []byte, v any, atts [][]byte, depth int) ([]byte, [][]byte, error) {
 	if depth > maxDepth {
 		return dst, atts, fmt.Errorf("socketio: value nested too deep")
@@ -157,6 +179,11 @@ func appendValue(dst []byte, v any, atts [][]byte, depth int) ([]byte, [][]byte,
 	case json.RawMessage:
 		if !json.Valid(t) {
 			return dst, atts, fmt.Errorf("socketio: json.RawMessage is not valid JSON")
+		}
+		return append(dst, t...), atts, nil
+	case RawJSON:
+		if len(t) == 0 {
+			return append(dst, "null"...), atts, nil
 		}
 		return append(dst, t...), atts, nil
 	case []byte:
