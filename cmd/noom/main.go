@@ -212,7 +212,9 @@ func newLogger(o *options, w io.Writer) *slog.Logger {
 // turnPresence lets the TURN server ask the call service, made after it,
 // whether a user (a socket id) is still connected and in a room: relay use
 // follows signaling presence.
-type turnPresence struct{ f atomic.Pointer[func(string) bool] }
+type turnPresence struct {
+	f atomic.Pointer[func(string) bool]
+}
 
 func (p *turnPresence) present(user string) bool {
 	if f := p.f.Load(); f != nil {
