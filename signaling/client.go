@@ -37,17 +37,20 @@ type handshakeData struct {
 	time       time.Time
 }
 
-func newHandshakeData(r *http.Request) *handshakeData {
-	n := 0
-	for k, vs := range r.Header {
-		for _, v := range vs {
-			n += len(k) + len(v) + 3
-		}
-	}
+// newHandshakeData keeps the headers named in keep (canonical names), at
+// most maxHandshakeHeaderBytes of them: a connection keeps no cookie or
+// credential it was opened with unless the application asks for it, and a
+// client cannot pin a megabyte of headers for the connection's life.
+func newHandshakeData(r *http.Request, keep map[string]bool) *handshakeData {
 	var b strings.Builder
-	b.Grow(n)
 	for k, vs := range r.Header {
+		if !keep[k] {
+			continue
+		}
 		for _, v := range vs {
+			if b.Len()+len(k)+len(v)+3 > maxHandshakeHeaderBytes {
+				break
+			}
 			b.WriteString(k)
 			b.WriteString(": ")
 			b.WriteString(v)
@@ -87,15 +90,16 @@ type client struct {
 	sockets []*Socket // one per namespace (MaxNamespaces at most); guarded by mu
 
 	// The reading goroutine alone touches these.
-	bin  *socketio.Packet
-	atts [][]byte
+	bin      *socketio.Packet
+	atts     [][]byte
+	attBytes int
 }
 
 func newClient(s *session, r *http.Request) *client {
 	return &client{
 		sess: s,
 		srv:  s.srv,
-		hd:   newHandshakeData(r),
+		hd:   newHandshakeData(r, s.srv.keepHeaders),
 	}
 }
 
@@ -104,7 +108,12 @@ var (
 	errMissingBinary    = errors.New("signaling: text message while attachments are due")
 	errTooManyAtts      = errors.New("signaling: too many attachments")
 	errClientPacket     = errors.New("signaling: packet type a client may not send")
+	errBinaryRefused    = errors.New("signaling: binary packet for a namespace that takes none")
+	errAttsTooLarge     = errors.New("signaling: attachments over MaxPayload")
 )
+
+// maxHandshakeHeaderBytes bounds the header text a connection keeps.
+const maxHandshakeHeaderBytes = 4 << 10
 
 func (c *client) namespaceCount() int {
 	c.mu.Lock()
@@ -129,12 +138,17 @@ func (c *client) onMessage(p engineio.Packet) error {
 		if c.bin == nil {
 			return errUnexpectedBinary
 		}
+		c.attBytes += len(p.Data)
+		if c.attBytes > c.srv.cfg.MaxPayload {
+			// A packet's attachments together obey the message bound.
+			return errAttsTooLarge
+		}
 		c.atts = append(c.atts, p.Data)
 		if len(c.atts) < c.bin.Attachments {
 			return nil
 		}
 		pkt, atts := *c.bin, c.atts
-		c.bin, c.atts = nil, nil
+		c.bin, c.atts, c.attBytes = nil, nil, 0
 		return c.dispatch(pkt, atts)
 	}
 	if c.bin != nil {
@@ -148,6 +162,12 @@ func (c *client) onMessage(p engineio.Packet) error {
 		return errTooManyAtts
 	}
 	if pkt.Attachments > 0 {
+		// Refused before anything is kept: attachments for a namespace
+		// the client is not in, or one that takes no binary, would only
+		// pin memory.
+		if s := c.socket(pkt.Namespace); s == nil || s.nsp.refusesBinary() {
+			return errBinaryRefused
+		}
 		c.bin = &pkt
 		c.atts = make([][]byte, 0, pkt.Attachments)
 		return nil
@@ -206,6 +226,10 @@ func (c *client) connect(pkt socketio.Packet) {
 	}
 	if c.namespaceCount() >= c.srv.cfg.MaxNamespaces {
 		c.connectError(name, "Too many namespaces", nil)
+		return
+	}
+	if len(pkt.Data) > c.srv.cfg.MaxAuthBytes {
+		c.connectError(name, "Auth payload too large", nil)
 		return
 	}
 	auth := json.RawMessage(`{}`)

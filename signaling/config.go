@@ -54,6 +54,16 @@ type Config struct {
 	MaxAttachments int
 	// MaxNamespaces bounds the namespaces one connection may join. Default 16.
 	MaxNamespaces int
+	// MaxAuthBytes bounds the CONNECT auth payload; a bigger one is refused
+	// with a connect error. Default 4096.
+	MaxAuthBytes int
+	// KeepHeaders names the handshake request headers a connection keeps
+	// for its life (Socket.Handshake, middlewares, admin views); the rest,
+	// cookies and credentials among them, are dropped after the handshake,
+	// and at most 4 KB is kept. Default: User-Agent, Origin, Accept-Language,
+	// Referer, X-Forwarded-For, X-Forwarded-Proto, X-Real-Ip. Add Cookie
+	// or Authorization if a middleware authenticates with them.
+	KeepHeaders []string
 
 	// AllowedOrigins lists the browser origins (scheme://host[:port]) that
 	// may connect, for both CORS on polling and the WebSocket Origin check.
@@ -101,6 +111,10 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxRoomsPerSocket, 64)
 	defInt(&c.MaxAttachments, 10)
 	defInt(&c.MaxNamespaces, 16)
+	defInt(&c.MaxAuthBytes, 4096)
+	if c.KeepHeaders == nil {
+		c.KeepHeaders = []string{"User-Agent", "Origin", "Accept-Language", "Referer", "X-Forwarded-For", "X-Forwarded-Proto", "X-Real-Ip"}
+	}
 	if c.Adapter == nil {
 		c.Adapter = func(l Local) Adapter { return NewMemoryAdapter(l) }
 	}
@@ -127,7 +141,7 @@ func (c *Config) validate() error {
 	if c.MaxQueueBytes < c.MaxPayload {
 		return fmt.Errorf("%w: MaxQueueBytes %d is below MaxPayload %d", ErrConfig, c.MaxQueueBytes, c.MaxPayload)
 	}
-	if c.MaxRoomsPerSocket < 1 || c.MaxAttachments < 0 || c.MaxNamespaces < 1 {
+	if c.MaxRoomsPerSocket < 1 || c.MaxAttachments < 0 || c.MaxNamespaces < 1 || c.MaxAuthBytes < 2 {
 		return fmt.Errorf("%w: limits must be positive", ErrConfig)
 	}
 	if c.DisablePolling && c.DisableWebSocket {

@@ -28,6 +28,7 @@ type Namespace struct {
 	adapter Adapter
 	ackIDs  atomic.Int64
 	parent  *Namespace // for namespaces made by a matcher
+	noBin   atomic.Bool // RefuseBinary
 
 	mu sync.RWMutex
 	// mu guards the following fields, and each socket's rooms.
@@ -40,6 +41,16 @@ type Namespace struct {
 	onConn      []func(*Socket)
 	serverSide  []namedHandler // OnServerSideEmit handlers
 	children    []*Namespace   // for a parent of dynamic namespaces
+}
+
+// RefuseBinary makes the namespace refuse packets with binary attachments:
+// a client that announces one is disconnected (reason "parse error")
+// before any attachment is kept. For protocols that never send binary
+// (the call protocol), it takes away a way to pin memory.
+func (n *Namespace) RefuseBinary() { n.noBin.Store(true) }
+
+func (n *Namespace) refusesBinary() bool {
+	return n.noBin.Load() || (n.parent != nil && n.parent.noBin.Load())
 }
 
 func newNamespace(srv *Server, name string, parent *Namespace) *Namespace {

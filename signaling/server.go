@@ -22,12 +22,14 @@ import (
 // Server is a Socket.IO v5 server over Engine.IO v4. It is an http.Handler
 // to mount at Config.Path.
 type Server struct {
-	cfg     Config
-	knobs   testknobs.Knobs // conformance-only settings, zero in production
-	log     interface{ Warn(string, ...any) }
-	metrics *metrics
-	hb      *heartbeat
-	flush   *flusher
+	cfg   Config
+	knobs testknobs.Knobs // conformance-only settings, zero in production
+	// keepHeaders is Config.KeepHeaders, canonical, as a set.
+	keepHeaders map[string]bool
+	log         interface{ Warn(string, ...any) }
+	metrics     *metrics
+	hb          *heartbeat
+	flush       *flusher
 	// flushTicket is the flusher's latest ticket, for producers to wait on.
 	flushTicket atomic.Uint64
 	// queuedBytes is what every client's lanes hold, for the gauge.
@@ -66,14 +68,18 @@ func New(cfg Config, reg prometheus.Registerer) (*Server, error) {
 		return nil, err
 	}
 	srv := &Server{
-		cfg:        cfg,
-		knobs:      testknobs.For(cfg.Path),
-		log:        cfg.Logger,
-		sessions:   make(map[string]*session),
-		perIP:      make(map[string]int),
-		tombstones: make(map[string]tombstone),
-		nsps:       make(map[string]*Namespace),
-		started:    time.Now(),
+		cfg:         cfg,
+		knobs:       testknobs.For(cfg.Path),
+		keepHeaders: make(map[string]bool),
+		log:         cfg.Logger,
+		sessions:    make(map[string]*session),
+		perIP:       make(map[string]int),
+		tombstones:  make(map[string]tombstone),
+		nsps:        make(map[string]*Namespace),
+		started:     time.Now(),
+	}
+	for _, h := range cfg.KeepHeaders {
+		srv.keepHeaders[http.CanonicalHeaderKey(h)] = true
 	}
 	m, err := newMetrics(reg, srv)
 	if err != nil {

@@ -104,6 +104,8 @@ func New(cfg Config, nsp *signaling.Namespace, ice ICEProvider, reg prometheus.R
 		return nil, err
 	}
 	svc.metrics = m
+	// The call protocol never sends binary: attachments would only pin memory.
+	nsp.RefuseBinary()
 	nsp.OnConnection(svc.onConnection)
 	go svc.run()
 	return svc, nil
