@@ -24,6 +24,8 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// WriteTimeout bounds one batched write to a WebSocket. Default 10s.
 	WriteTimeout time.Duration
+	// ReadTimeout bounds reading one polling POST body. Default 10s.
+	ReadTimeout time.Duration
 
 	// MaxPayload is the largest Engine.IO message or polling body accepted,
 	// in bytes, as Socket.IO's maxHttpBufferSize. Default 1,000,000.
@@ -100,6 +102,7 @@ func (c *Config) setDefaults() {
 	def(&c.PingTimeout, 20*time.Second)
 	def(&c.ConnectTimeout, 45*time.Second)
 	def(&c.WriteTimeout, 10*time.Second)
+	def(&c.ReadTimeout, 10*time.Second)
 	def(&c.MaxQueueDelay, 2*time.Second)
 	defInt := func(p *int, v int) {
 		if *p == 0 {
@@ -130,7 +133,7 @@ func (c *Config) validate() error {
 	if !strings.HasPrefix(c.Path, "/") {
 		return fmt.Errorf("%w: Path %q must start with /", ErrConfig, c.Path)
 	}
-	for _, d := range []time.Duration{c.PingInterval, c.PingTimeout, c.ConnectTimeout, c.WriteTimeout, c.MaxQueueDelay} {
+	for _, d := range []time.Duration{c.PingInterval, c.PingTimeout, c.ConnectTimeout, c.WriteTimeout, c.ReadTimeout, c.MaxQueueDelay} {
 		if d < 0 {
 			return fmt.Errorf("%w: negative duration %v", ErrConfig, d)
 		}

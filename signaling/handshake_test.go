@@ -3,9 +3,9 @@ package signaling
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 )
 

@@ -1,8 +1,14 @@
 package signaling
 
 import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAuthPayloadBound checks that a CONNECT auth payload over
@@ -58,4 +64,51 @@ func TestAttachmentBytesBound(t *testing.T) {
 	c.sendBinary(make([]byte, 600)) // 1,200 > 1,000
 	c.expectClosed()
 	h.waitMetric(`noom_signaling_disconnects_total{reason="parse error"}`, 1)
+}
+
+// stallPost starts a polling POST whose body never completes and returns
+// the raw connection; the request is in flight when it returns.
+func stallPost(t *testing.T, h *hub) (net.Conn, *session) {
+	t.Helper()
+	p, _ := h.openPoll(nil)
+	s := h.srv.lookup(p.sid)
+	c, err := net.Dial("tcp", strings.TrimPrefix(h.url(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fmt.Fprintf(c, "POST /socket.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n40", p.sid)
+	waitFor(t, 5*time.Second, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.post != nil },
+		func() string { return "the POST never started" })
+	return c, s
+}
+
+// TestStalledPostBody checks that a POST body that stops arriving ends
+// within ReadTimeout: the session closes and the connection is answered.
+func TestStalledPostBody(t *testing.T) {
+	h := newHub(t, Config{ReadTimeout: 200 * time.Millisecond})
+	c, s := stallPost(t, h)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || !strings.Contains(line, "400") {
+		t.Fatalf("answer %q, %v", line, err)
+	}
+	if !s.isClosed() {
+		t.Error("session still open")
+	}
+}
+
+// TestShutdownStalledPost checks that a stalled POST does not hold
+// Shutdown past its context: the body read is cut short.
+func TestShutdownStalledPost(t *testing.T) {
+	h := startHub(t, Config{ReadTimeout: time.Minute})
+	defer h.hs.Close()
+	stallPost(t, h)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- h.srv.Shutdown(ctx) }()
+	if err := recv(t, done, "Shutdown to return"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown: %v", err)
+	}
 }

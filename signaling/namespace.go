@@ -27,7 +27,7 @@ type Namespace struct {
 	srv     *Server
 	adapter Adapter
 	ackIDs  atomic.Int64
-	parent  *Namespace // for namespaces made by a matcher
+	parent  *Namespace  // for namespaces made by a matcher
 	noBin   atomic.Bool // RefuseBinary
 
 	mu sync.RWMutex

@@ -134,10 +134,17 @@ func (s *session) servePollPost(w http.ResponseWriter, r *http.Request) {
 	if !s.claim(w, &s.posting, ReasonTransportError) {
 		return
 	}
+	// A body that stalls ends within ReadTimeout, and at once when
+	// Shutdown runs out of time: a client cannot hold the request, its
+	// connection or a graceful shutdown open.
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(s.srv.cfg.ReadTimeout))
+	s.post = rc
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		s.posting = false
+		s.post = nil
 		s.mu.Unlock()
 	}()
 

@@ -323,10 +323,13 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		err = ctx.Err()
 		for _, s := range all {
 			s.mu.Lock()
-			ws := s.ws
+			ws, post := s.ws, s.post
 			s.mu.Unlock()
 			if ws != nil {
 				ws.NetConn().Close()
+			}
+			if post != nil {
+				post.SetReadDeadline(time.Now()) // a stalled POST body
 			}
 		}
 		<-done

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -84,9 +85,10 @@ type session struct {
 	// drained, when a producer waits for this client's queue to drain, is
 	// closed once it has (see backpressure.go).
 	drained  chan struct{}
-	pollWake chan struct{} // one slot: wakes the GET in flight; nil for WebSocket-only sessions
-	polling  bool          // a GET is in flight
-	posting  bool          // a POST is in flight
+	pollWake chan struct{}            // one slot: wakes the GET in flight; nil for WebSocket-only sessions
+	polling  bool                     // a GET is in flight
+	posting  bool                     // a POST is in flight
+	post     *http.ResponseController // the POST in flight, to cut a stalled body short
 	ws       *websocket.Conn
 	// writing marks the WebSocket's one writer of the moment: a sender
 	// making one non-blocking write, or the session's writer goroutine.

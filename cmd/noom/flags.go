@@ -14,17 +14,19 @@ import (
 // variable NOOM_<FLAG_IN_UPPER_SNAKE> (a repeatable flag takes a
 // comma-separated list there). The command line wins over the environment.
 type options struct {
-	Addr            string
-	MetricsAddr     string
-	PublicHost      string
-	LogFormat       string
-	LogLevel        string
-	AllowedOrigins  listFlag
-	MaxRoomSize     int
-	PublicRooms     bool
-	MaxConnsPerIP   int
-	TrustedProxies  listFlag
-	ShutdownTimeout time.Duration
+	Addr              string
+	MetricsAddr       string
+	PublicHost        string
+	LogFormat         string
+	LogLevel          string
+	AllowedOrigins    listFlag
+	MaxRoomSize       int
+	PublicRooms       bool
+	MaxConnsPerIP     int
+	TrustedProxies    listFlag
+	ShutdownTimeout   time.Duration
+	MaxHTTPConnsPerIP int
+	HTTPIdleTimeout   time.Duration
 
 	TURN              bool
 	TURNAddr          string
@@ -76,6 +78,8 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.IntVar(&o.MaxConnsPerIP, "max-conns-per-ip", 256, "signaling connections one client IP may hold at once (0: no limit)")
 	fs.Var(&o.TrustedProxies, "trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For names the client; repeatable")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
+	fs.IntVar(&o.MaxHTTPConnsPerIP, "max-http-conns-per-ip", 512, "TCP connections one client IP may hold open on --addr (0: no limit; behind a proxy, every connection is the proxy's)")
+	fs.DurationVar(&o.HTTPIdleTimeout, "http-idle-timeout", 60*time.Second, "how long an idle keep-alive HTTP connection stays open")
 
 	fs.BoolVar(&o.TURN, "turn", true, "run STUN/TURN in this process")
 	fs.StringVar(&o.TURNAddr, "turn-addr", ":3478", "STUN/TURN address, UDP and TCP")

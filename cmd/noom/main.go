@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -130,7 +131,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ln = newPerIPListener(ln, o.MaxHTTPConnsPerIP)
+	httpSrv := &http.Server{
+		Handler: mux,
+		// Headers within 10 s; a polling POST body within the hub's
+		// ReadTimeout; WebSocket and long-polling keep their own deadlines.
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       o.HTTPIdleTimeout,
+		ErrorLog: stdlog.New(&rateLimitedWriter{w: slog.NewLogLogger(log.Handler(), slog.LevelWarn).Writer(),
+			burst: 10, interval: 10 * time.Second}, "", 0),
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- httpSrv.Serve(ln) }()
 

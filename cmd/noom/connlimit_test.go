@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHTTPConnsPerIP holds idle connections from one IP up to the cap: the
+// next is closed at once, while another loopback IP is still served.
+func TestHTTPConnsPerIP(t *testing.T) {
+	rd := startNoom(t, "--max-http-conns-per-ip", "5", "--turn=false")
+	var held []net.Conn
+	for range 5 {
+		c, err := net.Dial("tcp", rd.HTTP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held = append(held, c)
+	}
+	// The sixth from 127.0.0.1 is closed without an answer.
+	c, err := net.Dial("tcp", rd.HTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if line, err := bufio.NewReader(c).ReadString('\n'); err == nil {
+		t.Fatalf("over the cap, answered %q", line)
+	}
+	// Another client IP (127.0.0.2) is served.
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+	c2, err := d.Dial("tcp", rd.HTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
+	c2.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if line, _ := bufio.NewReader(c2).ReadString('\n'); !strings.Contains(line, "200") {
+		t.Fatalf("another IP: %q", line)
+	}
+	// A held connection that closes frees its slot.
+	held[0].Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.Dial("tcp", rd.HTTP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		c.Close()
+		if strings.Contains(line, "200") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the freed slot was never reused")
+		}
+	}
+}
+
+// TestHTTPIdleTimeout checks that an idle keep-alive connection is closed
+// after --http-idle-timeout.
+func TestHTTPIdleTimeout(t *testing.T) {
+	rd := startNoom(t, "--http-idle-timeout", "200ms", "--turn=false")
+	c, err := net.Dial("tcp", rd.HTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var all bytes.Buffer
+	buf := make([]byte, 512)
+	for {
+		n, err := c.Read(buf)
+		all.Write(buf[:n])
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("the idle connection is still open after 5 s")
+			}
+			break // closed by the server
+		}
+	}
+	if !strings.Contains(all.String(), "200 OK") {
+		t.Errorf("answer %q", all.String())
+	}
+}
+
+// TestRateLimitedWriter checks that a flood of error lines is cut to the
+// burst, and that the skipped ones are counted in the next window.
+func TestRateLimitedWriter(t *testing.T) {
+	var out bytes.Buffer
+	w := &rateLimitedWriter{w: &out, burst: 3, interval: time.Hour}
+	for range 1000 {
+		w.Write([]byte("http: Accept error: too many open files\n"))
+	}
+	if n := strings.Count(out.String(), "\n"); n != 3 {
+		t.Fatalf("%d lines written, want 3", n)
+	}
+	w.start = time.Now().Add(-2 * time.Hour) // the window ends
+	w.Write([]byte("next\n"))
+	if !strings.Contains(out.String(), "997 more errors not logged\nnext\n") {
+		t.Errorf("log %q", out.String())
+	}
+}
