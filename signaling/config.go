@@ -69,7 +69,9 @@ type Config struct {
 
 	// AllowedOrigins lists the browser origins (scheme://host[:port]) that
 	// may connect, for both CORS on polling and the WebSocket Origin check.
-	// "*" allows every origin. Default: same origin only; requests without
+	// "*" allows every web origin (not the opaque "null", which only "null"
+	// itself allows). The page's own origin is always allowed. Default:
+	// same origin only; requests without
 	// an Origin header (non-browser clients) are always allowed.
 	AllowedOrigins []string
 	// DisableWebSocket turns the WebSocket transport off. Default false.
@@ -151,7 +153,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: both transports are disabled", ErrConfig)
 	}
 	for _, o := range c.AllowedOrigins {
-		if o != "*" && !strings.Contains(o, "://") {
+		if o != "*" && o != "null" && !strings.Contains(o, "://") {
 			return fmt.Errorf("%w: allowed origin %q must be scheme://host[:port] or *", ErrConfig, o)
 		}
 	}

@@ -129,3 +129,42 @@ func TestOriginWildcard(t *testing.T) {
 		t.Errorf("WebSocket: %d", got)
 	}
 }
+
+// TestOriginEdges covers what an attacker's page could try: an opaque
+// origin through "*", a non-web scheme, and, with an allow-list, the
+// app's own origin must still work.
+func TestOriginEdges(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		allowed []string
+		origin  string // "SAME" is the hub's own http origin
+		want    int
+	}{
+		{"null through *", []string{"*"}, "null", http.StatusForbidden},
+		{"null by name", []string{"null"}, "null", http.StatusOK},
+		{"file scheme through *", []string{"*"}, "file://", http.StatusForbidden},
+		{"own origin with an allow-list", []string{"https://app.example"}, "SAME", http.StatusOK},
+		{"own host, other scheme", nil, "SAME-ws", http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHub(t, Config{AllowedOrigins: tc.allowed})
+			origin := tc.origin
+			switch origin {
+			case "SAME":
+				origin = h.url()
+			case "SAME-ws":
+				origin = "ws" + strings.TrimPrefix(h.url(), "http")
+			}
+			req, _ := http.NewRequest(http.MethodGet, h.url()+"/socket.io/?EIO=4&transport=polling", nil)
+			req.Header.Set("Origin", origin)
+			resp, err := h.hs.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("Origin %q: %d, want %d", origin, resp.StatusCode, tc.want)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -257,7 +258,7 @@ func (srv *Server) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
 	if origin == "" {
 		return true
 	}
-	if !srv.originAllowed(origin, r.Host) {
+	if !srv.originAllowed(origin, r) {
 		return false
 	}
 	h := w.Header()
@@ -274,10 +275,20 @@ func (srv *Server) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func (srv *Server) originAllowed(origin, host string) bool {
-	if len(srv.cfg.AllowedOrigins) == 0 {
-		u, err := url.Parse(origin)
-		return err == nil && strings.EqualFold(u.Host, host)
+func (srv *Server) originAllowed(origin string, r *http.Request) bool {
+	if origin == "null" {
+		// An opaque origin (a sandboxed frame, a file): only by name, never
+		// through "*", and never as "same origin".
+		return slices.Contains(srv.cfg.AllowedOrigins, "null")
+	}
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return false
+	}
+	// The page's own origin is always allowed: same host, and over TLS the
+	// same scheme (without TLS here, a proxy may have ended it).
+	if strings.EqualFold(u.Host, r.Host) && (r.TLS == nil || u.Scheme == "https") {
+		return true
 	}
 	for _, o := range srv.cfg.AllowedOrigins {
 		if o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {

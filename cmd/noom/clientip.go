@@ -36,7 +36,7 @@ func clientIP(trusted []string) func(*http.Request) string {
 		}
 		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 		for i := len(hops) - 1; i >= 0; i-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			a, err := parseHop(strings.TrimSpace(hops[i]))
 			if err != nil {
 				break
 			}
@@ -47,4 +47,17 @@ func clientIP(trusted []string) func(*http.Request) string {
 		}
 		return ip.Unmap().String()
 	}
+}
+
+// parseHop reads one X-Forwarded-For entry: an IP, or an IP with a port
+// as some proxies write it ("203.0.113.7:5000", "[2001:db8::1]:5000").
+func parseHop(h string) (netip.Addr, error) {
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a, nil
+	}
+	ap, err := netip.ParseAddrPort(h)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return ap.Addr(), nil
 }

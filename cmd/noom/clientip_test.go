@@ -17,6 +17,9 @@ func TestClientIP(t *testing.T) {
 		{"127.0.0.1:4000", "198.51.100.7, 10.2.2.2", "198.51.100.7"}, // two trusted proxies
 		{"10.1.1.1:4000", "garbage", "10.1.1.1"},
 		{"[::ffff:10.1.1.1]:4000", "198.51.100.7", "198.51.100.7"},
+		{"10.1.1.1:4000", "198.51.100.7:51234", "198.51.100.7"},           // proxies that add the port
+		{"10.1.1.1:4000", "[2001:db8::7]:51234", "2001:db8::7"},           //  … IPv6 too
+		{"10.1.1.1:4000", "198.51.100.9:1, 10.2.2.2:443", "198.51.100.9"}, // past a trusted hop with a port
 	} {
 		r := &http.Request{RemoteAddr: tc.remote, Header: http.Header{}}
 		if tc.xff != "" {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"net"
+	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +111,52 @@ func TestRateLimitedWriter(t *testing.T) {
 	w.Write([]byte("next\n"))
 	if !strings.Contains(out.String(), "997 more errors not logged\nnext\n") {
 		t.Errorf("log %q", out.String())
+	}
+}
+
+// TestHostCheck checks that with --public-host a request for another host
+// (DNS rebinding) is refused, while the public host and the listen
+// address are served.
+func TestHostCheck(t *testing.T) {
+	rd := startNoom(t, "--public-host", "meet.example", "--turn=false")
+	for host, want := range map[string]string{
+		"meet.example":      "200",
+		"meet.example:3000": "200",
+		rd.HTTP:             "200",
+		"evil.example":      "421",
+	} {
+		c, err := net.Dial("tcp", rd.HTTP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"))
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		c.Close()
+		if !strings.Contains(line, want) {
+			t.Errorf("Host %s: %q, want %s", host, line, want)
+		}
+	}
+}
+
+// TestMetricsToken checks that /metrics requires the bearer token of
+// --metrics-token-file.
+func TestMetricsToken(t *testing.T) {
+	f := t.TempDir() + "/token"
+	os.WriteFile(f, []byte("s3cret\n"), 0o600)
+	rd := startNoom(t, "--metrics-token-file", f, "--turn=false")
+	for auth, want := range map[string]int{"": 401, "Bearer wrong": 401, "Bearer s3cret": 200} {
+		req, _ := http.NewRequest("GET", "http://"+rd.Metrics+"/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Authorization %q: %d, want %d", auth, resp.StatusCode, want)
+		}
 	}
 }

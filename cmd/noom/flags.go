@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
 	"os"
 	"strings"
@@ -35,6 +36,8 @@ type options struct {
 	TURNRealm         string
 	TURNSecret        string
 	TURNSecretFile    string
+	MetricsTokenFile  string
+	metricsToken      string // read from MetricsTokenFile
 	TURNAllowPeer     listFlag
 	TURNCredentialTTL time.Duration
 	TURNTLSCert       string
@@ -87,6 +90,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.TURNRelayPorts, "turn-relay-ports", "49152-65535", "UDP port range of relayed addresses")
 	fs.StringVar(&o.TURNRealm, "turn-realm", "noom", "TURN realm")
 	fs.StringVar(&o.TURNSecret, "turn-secret", "", "TURN REST API shared secret, as coturn's static-auth-secret (default: random for this process); visible in ps, prefer --turn-secret-file")
+	fs.StringVar(&o.MetricsTokenFile, "metrics-token-file", "", "file holding a bearer token that /metrics then requires (Authorization: Bearer <token>)")
 	fs.StringVar(&o.TURNSecretFile, "turn-secret-file", "", "file holding the TURN secret (surrounding white space trimmed); not with --turn-secret")
 	fs.Var(&o.TURNAllowPeer, "turn-allow-peer", "CIDR of peers TURN may relay to although private (loopback, RFC 1918, ...); repeatable")
 	fs.DurationVar(&o.TURNCredentialTTL, "turn-credential-ttl", 12*time.Hour, "lifetime of TURN credentials given to browsers")
@@ -130,6 +134,10 @@ func (o *options) check() error {
 	if o.LogFormat != "text" && o.LogFormat != "json" {
 		return fmt.Errorf("--log-format must be text or json, not %q", o.LogFormat)
 	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.LogLevel)); err != nil {
+		return fmt.Errorf("--log-level must be debug, info, warn or error, not %q", o.LogLevel)
+	}
 	if o.TURNPublicIP != "" {
 		if _, err := netip.ParseAddr(o.TURNPublicIP); err != nil {
 			return fmt.Errorf("--turn-public-ip: %w", err)
@@ -147,6 +155,15 @@ func (o *options) check() error {
 	}
 	if (o.TURNTLSCert == "") != (o.TURNTLSKey == "") {
 		return fmt.Errorf("--turn-tls-cert and --turn-tls-key go together")
+	}
+	if o.MetricsTokenFile != "" {
+		b, err := os.ReadFile(o.MetricsTokenFile)
+		if err != nil {
+			return fmt.Errorf("--metrics-token-file: %w", err)
+		}
+		if o.metricsToken = strings.TrimSpace(string(b)); o.metricsToken == "" {
+			return fmt.Errorf("--metrics-token-file %s is empty", o.MetricsTokenFile)
+		}
 	}
 	return o.readTURNSecretFile()
 }

@@ -110,7 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	var isReady atomic.Bool
-	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, EnableOpenMetrics: true})
+	metricsHandler := bearer(o.metricsToken, promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, EnableOpenMetrics: true}))
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", hub)
 	mux.Handle("/socket.io/socket.io.js", app)
@@ -133,7 +133,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	ln = newPerIPListener(ln, o.MaxHTTPConnsPerIP)
 	httpSrv := &http.Server{
-		Handler: mux,
+		Handler: hostCheck(o.PublicHost, ln.Addr().String(), mux),
 		// Headers within 10 s; a polling POST body within the hub's
 		// ReadTimeout; WebSocket and long-polling keep their own deadlines.
 		ReadHeaderTimeout: 10 * time.Second,

@@ -154,7 +154,7 @@ func TestFlagsAndEnvironment(t *testing.T) {
 	if o.Addr != ":4000" || o.TURNRealm != "example.org" || len(o.TURNAllowPeer) != 2 {
 		t.Fatalf("options %+v", o)
 	}
-	for _, bad := range [][]string{{"--turn-public-ip", "nope"}, {"--turn-allow-peer", "10.0.0.0/33"}, {"--log-format", "xml"}, {"--turn-tls-cert", "c.pem"}, {"extra"}} {
+	for _, bad := range [][]string{{"--turn-public-ip", "nope"}, {"--turn-allow-peer", "10.0.0.0/33"}, {"--log-format", "xml"}, {"--log-level", "bogus"}, {"--turn-tls-cert", "c.pem"}, {"extra"}} {
 		if _, err := parseOptions(bad, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
