@@ -341,7 +341,9 @@ func TestConnectTimeout(t *testing.T) {
 }
 
 func TestPingTimeout(t *testing.T) {
-	h := newHub(t, Config{PingInterval: 50 * time.Millisecond, PingTimeout: 400 * time.Millisecond})
+	// A pong timeout long enough for a loaded machine: what is checked is
+	// that an answering client stays and a silent one goes, not how fast.
+	h := newHub(t, Config{PingInterval: 50 * time.Millisecond, PingTimeout: time.Second})
 	reasons := make(chan string, 2)
 	h.srv.OnConnection(func(s *Socket) {
 		s.OnDisconnect(func(r string) { reasons <- r })
@@ -369,8 +371,8 @@ func TestPingTimeout(t *testing.T) {
 	silent, _ := h.connect("/")
 	start := time.Now()
 	silent.expectClosed()
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("closed after %v", d)
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("closed after %v, before its pong was due", d)
 	}
 	if r := recv(t, reasons, "disconnect"); r != ReasonPingTimeout {
 		t.Errorf("reason %q", r)

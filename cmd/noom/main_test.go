@@ -182,7 +182,9 @@ func TestGoRunDefaults(t *testing.T) {
 		t.Skip("port 3000 is taken")
 	}
 	cmd := exec.Command("go", "run", ".")
-	cmd.Env = append(os.Environ(), "NOOM_LOG_LEVEL=warn")
+	// Every default but the interfaces: tests listen on loopback only, on
+	// the default ports.
+	cmd.Env = append(os.Environ(), "NOOM_LOG_LEVEL=warn", "NOOM_ADDR=127.0.0.1:3000", "NOOM_TURN_ADDR=127.0.0.1:3478")
 	// Its own process group, so that SIGINT reaches noom as Ctrl-C would,
 	// not only the go command.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -215,7 +217,7 @@ func TestGoRunDefaults(t *testing.T) {
 	}()
 	select {
 	case b := <-banner:
-		if !strings.Contains(b, "http://localhost:3000/") {
+		if !strings.Contains(b, "http://127.0.0.1:3000/") {
 			t.Fatalf("banner: %s", b)
 		}
 	case <-time.After(3 * time.Minute):

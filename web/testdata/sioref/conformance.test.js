@@ -103,8 +103,17 @@ for (const transports of [["websocket"], ["polling"], ["websocket", "polling"], 
       assert.equal(text, "text");
       assert.ok(any.includes("binary"));
 
-      // Survives several heartbeats (pingInterval 300ms + pingTimeout 400ms).
-      await new Promise((r) => setTimeout(r, 1200));
+      // Survives several heartbeats: three pings answered, still connected.
+      await new Promise((resolve) => {
+        let pings = 0;
+        const onPing = () => {
+          if (++pings === 3) {
+            socket.io.engine.off("ping", onPing);
+            resolve();
+          }
+        };
+        socket.io.engine.on("ping", onPing);
+      });
       assert.equal(socket.connected, true);
       if (transports[0] === "polling" && transports.includes("websocket")) {
         assert.equal(socket.io.engine.transport.name, "websocket", "upgraded");
