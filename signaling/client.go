@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/noomrtc/noom/signaling/engineio"
@@ -93,6 +94,17 @@ type client struct {
 	bin      *socketio.Packet
 	atts     [][]byte
 	attBytes int
+	// attHeld is what this client holds of its IP's pending budget; the
+	// reader adds, whoever releases swaps it to zero.
+	attHeld atomic.Int64
+}
+
+// releasePending gives the client's pending attachment bytes back to its
+// IP's budget.
+func (c *client) releasePending() {
+	if n := c.attHeld.Swap(0); n > 0 {
+		c.srv.releasePending(c.sess.ip, int(n))
+	}
 }
 
 func newClient(s *session, r *http.Request) *client {
@@ -110,6 +122,7 @@ var (
 	errClientPacket     = errors.New("signaling: packet type a client may not send")
 	errBinaryRefused    = errors.New("signaling: binary packet for a namespace that takes none")
 	errAttsTooLarge     = errors.New("signaling: attachments over MaxPayload")
+	errPendingBudget    = errors.New("signaling: the client IP's pending attachments are over budget")
 )
 
 // maxHandshakeHeaderBytes bounds the header text a connection keeps.
@@ -143,12 +156,22 @@ func (c *client) onMessage(p engineio.Packet) error {
 			// A packet's attachments together obey the message bound.
 			return errAttsTooLarge
 		}
+		// And all the attachments pending for one client IP obey a budget,
+		// so that many connections cannot pin gigabytes between them.
+		if !c.srv.reservePending(c.sess.ip, len(p.Data)) {
+			return errPendingBudget
+		}
+		c.attHeld.Add(int64(len(p.Data)))
+		if c.sess.isClosed() {
+			c.releasePending()
+		}
 		c.atts = append(c.atts, p.Data)
 		if len(c.atts) < c.bin.Attachments {
 			return nil
 		}
 		pkt, atts := *c.bin, c.atts
 		c.bin, c.atts, c.attBytes = nil, nil, 0
+		c.releasePending()
 		return c.dispatch(pkt, atts)
 	}
 	if c.bin != nil {
@@ -264,6 +287,7 @@ func (c *client) connect(pkt socketio.Packet) {
 
 // onClose runs once, when the session ends: every socket disconnects.
 func (c *client) onClose(reason string) {
+	c.releasePending()
 	c.disconnectAll(reason)
 }
 

@@ -56,6 +56,11 @@ type Config struct {
 	MaxAttachments int
 	// MaxNamespaces bounds the namespaces one connection may join. Default 16.
 	MaxNamespaces int
+	// MaxPendingBytesPerIP bounds the binary attachments one client IP's
+	// connections may have received for packets not yet complete, all
+	// together; a connection past it is closed ("parse error").
+	// Default 8 MiB.
+	MaxPendingBytesPerIP int
 	// MaxAuthBytes bounds the CONNECT auth payload; a bigger one is refused
 	// with a connect error. Default 4096.
 	MaxAuthBytes int
@@ -117,6 +122,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxAttachments, 10)
 	defInt(&c.MaxNamespaces, 16)
 	defInt(&c.MaxAuthBytes, 4096)
+	defInt(&c.MaxPendingBytesPerIP, 8<<20)
 	if c.KeepHeaders == nil {
 		c.KeepHeaders = []string{"User-Agent", "Origin", "Accept-Language", "Referer", "X-Forwarded-For", "X-Forwarded-Proto", "X-Real-Ip"}
 	}

@@ -112,3 +112,33 @@ func TestShutdownStalledPost(t *testing.T) {
 		t.Errorf("Shutdown: %v", err)
 	}
 }
+
+// TestPendingBudgetPerIP has connections from one IP each hold an
+// incomplete binary packet: past the IP's budget the next is cut off,
+// and closing one gives its bytes back.
+func TestPendingBudgetPerIP(t *testing.T) {
+	h := newHub(t, Config{MaxPayload: 100 << 10, MaxPendingBytesPerIP: 250 << 10})
+	announce := `452-["up",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`
+	var held []*rawWS
+	for range 2 { // 2 × 100 KB pending: within 250 KB
+		c, _ := h.connect("/")
+		c.send(announce)
+		c.sendBinary(make([]byte, 100<<10))
+		held = append(held, c)
+	}
+	pending := func(want int) func() bool {
+		return func() bool {
+			h.srv.mu.Lock()
+			defer h.srv.mu.Unlock()
+			return h.srv.pending["127.0.0.1"] == want
+		}
+	}
+	waitFor(t, 5*time.Second, pending(200<<10), func() string { return "the first two were not counted" })
+	c, _ := h.connect("/")
+	c.send(announce)
+	c.sendBinary(make([]byte, 100<<10)) // 300 KB: over budget
+	c.expectClosed()
+	waitFor(t, 5*time.Second, pending(200<<10), func() string { return "the refused bytes were counted" })
+	held[0].conn.Close()
+	waitFor(t, 5*time.Second, pending(100<<10), func() string { return "a closed connection kept its pending bytes" })
+}

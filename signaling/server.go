@@ -43,6 +43,9 @@ type Server struct {
 	// mu guards the following fields.
 	sessions map[string]*session
 	perIP    map[string]int
+	// pending is, per client IP, the bytes of binary attachments received
+	// for packets not yet complete (Config.MaxPendingBytesPerIP).
+	pending map[string]int
 	// tombstones holds polling sessions closed with no GET in flight, or
 	// with a close packet still to send: the next GET gets what it would
 	// have had (a noop after the client's close; what was queued, then the
@@ -75,6 +78,7 @@ func New(cfg Config, reg prometheus.Registerer) (*Server, error) {
 		log:         cfg.Logger,
 		sessions:    make(map[string]*session),
 		perIP:       make(map[string]int),
+		pending:     make(map[string]int),
 		tombstones:  make(map[string]tombstone),
 		nsps:        make(map[string]*Namespace),
 		started:     time.Now(),
@@ -196,6 +200,26 @@ func (srv *Server) admit(ip string) bool {
 	}
 	srv.perIP[ip]++
 	return true
+}
+
+// reservePending counts n more pending attachment bytes against ip's
+// budget, or reports that they do not fit.
+func (srv *Server) reservePending(ip string, n int) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.pending[ip]+n > srv.cfg.MaxPendingBytesPerIP {
+		return false
+	}
+	srv.pending[ip] += n
+	return true
+}
+
+func (srv *Server) releasePending(ip string, n int) {
+	srv.mu.Lock()
+	if srv.pending[ip] -= n; srv.pending[ip] <= 0 {
+		delete(srv.pending, ip)
+	}
+	srv.mu.Unlock()
 }
 
 func (srv *Server) release(ip string) {
