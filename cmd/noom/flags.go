@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // options are the command line, each flag also settable by the environment
@@ -37,6 +39,14 @@ type options struct {
 	TURNTLSAddr       string
 	TURNUserQuota     int
 	TURNTotalQuota    int
+
+	Admin             bool
+	AdminAddr         string
+	AdminUser         string
+	AdminPasswordHash string
+	AdminPasswordFile string
+	AdminReadOnly     bool
+	AdminShowPayloads bool
 }
 
 // listFlag is a repeatable string flag.
@@ -84,6 +94,13 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.TURNTLSAddr, "turn-tls-addr", "", "TURN over TLS address (default: the --turn-addr host, port 5349)")
 	fs.IntVar(&o.TURNUserQuota, "turn-user-quota", 0, "allocations one user may hold at once (default 64; negative: no limit)")
 	fs.IntVar(&o.TURNTotalQuota, "turn-total-quota", 0, "allocations the server may hold at once (default 8192; negative: no limit)")
+	fs.BoolVar(&o.Admin, "admin", true, "serve the admin console at /admin/")
+	fs.StringVar(&o.AdminAddr, "admin-addr", "", "serve the admin console on this address instead of --addr (e.g. an internal interface)")
+	fs.StringVar(&o.AdminUser, "admin-user", "admin", "admin console user name")
+	fs.StringVar(&o.AdminPasswordHash, "admin-password-hash", "", "bcrypt hash ($2a$, $2b$, $2y$) of the admin password (default: a random password printed at start)")
+	fs.StringVar(&o.AdminPasswordFile, "admin-password-file", "", "file whose first line is the admin password or its bcrypt hash")
+	fs.BoolVar(&o.AdminReadOnly, "admin-readonly", false, "admin console without actions (no disconnect, join, leave)")
+	fs.BoolVar(&o.AdminShowPayloads, "admin-show-payloads", false, "show event payloads (truncated) in the admin message flow; they carry users' IP addresses")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: noom [flags]\n\nNoom serves a video-call web app, a Socket.IO signaling hub, STUN/TURN and metrics.\nEvery flag can also be set by the environment: --turn-secret as NOOM_TURN_SECRET.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -132,6 +149,14 @@ func (o *options) check() error {
 			return fmt.Errorf("--trusted-proxy: %w", err)
 		}
 	}
+	if o.AdminPasswordHash != "" && o.AdminPasswordFile != "" {
+		return fmt.Errorf("--admin-password-hash and --admin-password-file exclude each other")
+	}
+	if o.AdminPasswordHash != "" {
+		if _, err := bcrypt.Cost([]byte(o.AdminPasswordHash)); err != nil {
+			return fmt.Errorf("--admin-password-hash: not a bcrypt hash: %w", err)
+		}
+	}
 	if (o.TURNTLSCert == "") != (o.TURNTLSKey == "") {
 		return fmt.Errorf("--turn-tls-cert and --turn-tls-key go together")
 	}
@@ -152,6 +177,8 @@ func (o *options) describe() []any {
 		"turn_relay_ports", o.TURNRelayPorts, "turn_realm", o.TURNRealm, "turn_secret", secret,
 		"turn_allow_peer", orDefault(o.TURNAllowPeer.String(), "(none)"), "turn_credential_ttl", o.TURNCredentialTTL,
 		"turn_tls", o.TURNTLSCert != "",
+		"admin", o.Admin, "admin_addr", orDefault(o.AdminAddr, "(on addr)"), "admin_user", o.AdminUser,
+		"admin_readonly", o.AdminReadOnly, "admin_show_payloads", o.AdminShowPayloads,
 	}
 }
 
