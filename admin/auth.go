@@ -161,9 +161,22 @@ func randomToken() string {
 	return hex.EncodeToString(b)
 }
 
-// sameOrigin reports whether r's Origin (or, without one, its Referer) is
-// this console's origin. A request with neither is not from a page.
-func (a *auth) sameOrigin(r *http.Request) (ok, present bool) {
+// origin classifies where a state-changing request came from.
+type origin int
+
+const (
+	originNone    origin = iota // no Origin or Referer: not sent by a page (a script)
+	originOpaque                // "Origin: null": a page, but which one is hidden
+	originSame                  // this console
+	originForeign               // another site
+)
+
+// origin reads r's Origin (or, without one, its Referer). Browsers send
+// "Origin: null" on a POST from a page with Referrer-Policy no-referrer,
+// which the console's pages are, so null is not foreign by itself: a
+// cookie request then still needs its session's CSRF token, and a Basic
+// request is refused (a sandboxed frame sends null too).
+func (a *auth) origin(r *http.Request) origin {
 	o := r.Header.Get("Origin")
 	if o == "" {
 		if ref := r.Header.Get("Referer"); ref != "" {
@@ -172,14 +185,20 @@ func (a *auth) sameOrigin(r *http.Request) (ok, present bool) {
 			}
 		}
 	}
-	if o == "" {
-		return false, false
+	switch {
+	case o == "":
+		return originNone
+	case o == "null":
+		return originOpaque
 	}
 	scheme := "http://"
 	if a.cfg.IsHTTPS(r) {
 		scheme = "https://"
 	}
-	return strings.EqualFold(o, scheme+r.Host), true
+	if strings.EqualFold(o, scheme+r.Host) {
+		return originSame
+	}
+	return originForeign
 }
 
 // throttle counts failed logins per client IP and over all IPs in a

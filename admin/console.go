@@ -63,7 +63,8 @@ func New(cfg Config, reg prometheus.Registerer) (*Console, error) {
 		started: cfg.Now(), quit: make(chan struct{}), done: make(chan struct{})}
 	c.auth.cfg = &c.cfg
 	c.assets = map[string]staticAsset{}
-	for name, ct := range map[string]string{"admin.css": "text/css; charset=utf-8", "admin.js": "text/javascript; charset=utf-8"} {
+	for name, ct := range map[string]string{"admin.css": "text/css; charset=utf-8",
+		"admin.js": "text/javascript; charset=utf-8", "icon.svg": "image/svg+xml"} {
 		b, err := staticFS.ReadFile("static/" + name)
 		if err != nil {
 			return nil, err
@@ -163,7 +164,7 @@ func (c *Console) routes() {
 	api("events", c.apiEvents)
 	mux.HandleFunc("POST /admin/api/v1/sockets/{nsp}/{sid}/{action}", c.authed(true, c.socketAction))
 	mux.HandleFunc("POST /admin/api/v1/rooms/{nsp}/{room}/{action}", c.authed(true, c.roomAction))
-	mux.HandleFunc("/admin/api/", c.authed(true, func(w http.ResponseWriter, r *http.Request, u who) {
+	mux.HandleFunc("GET /admin/api/", c.authed(true, func(w http.ResponseWriter, r *http.Request, u who) {
 		writeError(w, http.StatusNotFound, "no such endpoint")
 	}))
 }
@@ -193,7 +194,7 @@ func (c *Console) authed(api bool, h handler) http.HandlerFunc {
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			limitBody(w, r)
-			if same, present := c.auth.sameOrigin(r); present && !same {
+			if o := c.auth.origin(r); o == originForeign || (u.basic && o == originOpaque) {
 				c.log(r, u, "admin request refused", "why", "foreign origin", "origin", r.Header.Get("Origin"))
 				writeError(w, http.StatusForbidden, "cross-origin request refused")
 				return
@@ -269,7 +270,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, com
 // page makes the frame data of a page.
 func (c *Console) page(u who, nav, title string) views.Page {
 	p := views.Page{Title: title, Nav: nav, ReadOnly: c.readOnly(), Version: c.cfg.Version, Now: c.cfg.Now(),
-		CSS: c.assetURL("admin.css"), JS: c.assetURL("admin.js")}
+		CSS: c.assetURL("admin.css"), JS: c.assetURL("admin.js"), Icon: c.assetURL("icon.svg")}
 	if u.sess != nil {
 		p.CSRF = u.sess.csrf
 	} else if u.basic {

@@ -22,7 +22,7 @@ func (c *Console) loginForm(w http.ResponseWriter, r *http.Request) {
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	limitBody(w, r)
 	ip := c.cfg.ClientIP(r)
-	if same, present := c.auth.sameOrigin(r); present && !same {
+	if c.auth.origin(r) == originForeign {
 		writeError(w, http.StatusForbidden, "cross-origin request refused")
 		return
 	}

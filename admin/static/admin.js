@@ -134,7 +134,8 @@
       case "connect": return (e.transport || "") + " " + (e.address || "");
       case "disconnect": return e.reason || "";
     }
-    return e.rooms && e.rooms.length ? e.event + " → " + e.rooms.join(", ") : (e.event || "");
+    var name = e.event || (e.kind === "out" ? "(ack)" : "");
+    return e.rooms && e.rooms.length ? name + " → " + e.rooms.join(", ") : name;
   }
   function row(e, payloads) {
     var tr = document.createElement("tr");

@@ -246,10 +246,14 @@ func eventWhat(e source.Event) string {
 	case source.KindDisconnect:
 		return e.Reason
 	}
-	if len(e.Rooms) > 0 {
-		return e.Event + " → " + strings.Join(e.Rooms, ", ")
+	name := e.Event
+	if name == "" && e.Kind == source.KindOut {
+		name = "(ack)"
 	}
-	return e.Event
+	if len(e.Rooms) > 0 {
+		return name + " → " + strings.Join(e.Rooms, ", ")
+	}
+	return name
 }
 
 func sumAlloc(as []source.Allocation, toPeer bool) uint64 {

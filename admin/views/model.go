@@ -18,6 +18,7 @@ type Page struct {
 	ReadOnly bool
 	Version  string
 	CSS, JS  string // asset URLs
+	Icon     string
 	Now      time.Time
 	Flash    string // a one-line notice, e.g. after an action
 }
