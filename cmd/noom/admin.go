@@ -195,7 +195,7 @@ func newHubBridge(hub *signaling.Server, g prometheus.Gatherer, showPayloads boo
 	b := &hubBridge{hub: hub, gather: g, showPayloads: showPayloads,
 		nsps: map[string]struct{}{"/": {}}, socks: map[sockKey]*sockMeta{}}
 	b.remove = hub.Observe(signaling.Observer{Connect: b.onConnect, Disconnect: b.onDisconnect,
-		Join: func(e signaling.RoomEvent) { b.onRoom(source.KindJoin, e) },
+		Join:  func(e signaling.RoomEvent) { b.onRoom(source.KindJoin, e) },
 		Leave: func(e signaling.RoomEvent) { b.onRoom(source.KindLeave, e) }, Event: b.onEvent})
 	// The call app's nickname and, with payloads shown, incoming payloads
 	// are read from the main namespace's events.
