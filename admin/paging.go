@@ -163,31 +163,43 @@ func pageRooms(rooms []source.Room, l listQuery) list[source.Room] {
 }
 
 // pageSockets filters sockets (sid prefix, address prefix or name
-// containing q; member of room), sorts them by id and cuts one page.
+// containing q; member of room) and returns the page after the cursor in
+// id order. It keeps only the page's smallest ids while scanning, so a
+// page of 50 out of 10,000 costs one pass, not a sort of everything.
 func pageSockets(socks []source.Socket, l listQuery) list[source.Socket] {
 	q := strings.ToLower(l.q)
-	socks = slices.DeleteFunc(socks, func(s source.Socket) bool {
+	total, after := 0, 0
+	best := make([]int32, 0, l.limit+1) // indices, sorted by SID
+	less := func(a, b int32) int { return strings.Compare(socks[a].SID, socks[b].SID) }
+	for i := range socks {
+		s := &socks[i]
 		if l.room != "" && !slices.Contains(s.Rooms, l.room) {
-			return true
+			continue
 		}
-		return q != "" && !strings.HasPrefix(strings.ToLower(s.SID), q) && !strings.HasPrefix(s.Address, l.q) &&
-			!strings.Contains(strings.ToLower(s.Name), q)
-	})
-	slices.SortFunc(socks, func(a, b source.Socket) int { return strings.Compare(a.SID, b.SID) })
-	start := 0
-	if l.cursor.set {
-		start, _ = slices.BinarySearchFunc(socks, l.cursor.key, func(s source.Socket, k string) int { return strings.Compare(s.SID, k) })
-		if start < len(socks) && socks[start].SID == l.cursor.key {
-			start++
+		if q != "" && !strings.HasPrefix(strings.ToLower(s.SID), q) && !strings.HasPrefix(s.Address, l.q) &&
+			!strings.Contains(strings.ToLower(s.Name), q) {
+			continue
+		}
+		total++
+		if l.cursor.set && s.SID <= l.cursor.key {
+			continue
+		}
+		after++
+		if len(best) == l.limit && s.SID >= socks[best[len(best)-1]].SID {
+			continue
+		}
+		at, _ := slices.BinarySearchFunc(best, int32(i), less)
+		best = slices.Insert(best, at, int32(i))
+		if len(best) > l.limit {
+			best = best[:l.limit]
 		}
 	}
-	end := min(start+l.limit, len(socks))
-	out := list[source.Socket]{Items: slices.Clone(socks[start:end]), Total: len(socks)}
-	if end < len(socks) {
-		out.Next = encodeCursor(socks[end-1].SID, 0)
+	out := list[source.Socket]{Items: make([]source.Socket, len(best)), Total: total}
+	for i, x := range best {
+		out.Items[i] = socks[x]
 	}
-	if out.Items == nil {
-		out.Items = []source.Socket{}
+	if after > len(best) {
+		out.Next = encodeCursor(out.Items[len(best)-1].SID, 0)
 	}
 	return out
 }
