@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -92,5 +94,41 @@ func TestLocalReturn(t *testing.T) {
 		if got := localReturn(in, "/admin/"); got != want {
 			t.Errorf("%q → %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Sessions end after SessionIdle unused or SessionMax after login, and
+// there are never more than MaxSessions.
+func TestSessionExpiry(t *testing.T) {
+	now := time.Unix(0, 0)
+	cfg := &Config{SessionIdle: time.Minute, SessionMax: 3 * time.Minute, MaxSessions: 2, Now: func() time.Time { return now }}
+	a := newAuth(cfg, testMetrics(t))
+	req := func(id string) *http.Request {
+		r := httptest.NewRequest("GET", "/admin/", nil)
+		r.AddCookie(&http.Cookie{Name: cookieName, Value: id})
+		return r
+	}
+	s := a.newSession()
+	for range 4 { // used every 50 s: alive until the absolute limit
+		now = now.Add(50 * time.Second)
+		if a.session(req(s.id)) == nil && now.Sub(time.Unix(0, 0)) <= 3*time.Minute {
+			t.Fatalf("ended early at %v", now)
+		}
+	}
+	if a.session(req(s.id)) != nil {
+		t.Fatal("alive past SessionMax")
+	}
+	s = a.newSession()
+	now = now.Add(61 * time.Second)
+	if a.session(req(s.id)) != nil {
+		t.Fatal("alive past SessionIdle")
+	}
+	next := func() *session { now = now.Add(time.Second); return a.newSession() }
+	s1, s2, s3 := next(), next(), next()
+	if a.session(req(s1.id)) != nil || a.session(req(s2.id)) == nil || a.session(req(s3.id)) == nil {
+		t.Fatal("the oldest session was not the one ended")
+	}
+	if a.session(req("forged")) != nil {
+		t.Fatal("unknown id accepted")
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -562,5 +564,90 @@ func TestAdminStream(t *testing.T) {
 	must(t, c.Emit("after", 2))
 	if e := next(); e["event"] != "after" || e["kind"] != "in" {
 		t.Fatalf("live event %v", e)
+	}
+}
+
+// TestAdminRandomPassword: with no password configured, `go run
+// ./cmd/noom` still gives a working console: a random password printed
+// once in the banner. --admin=false serves no console.
+func TestAdminRandomPassword(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out strings.Builder
+	rdc, errc := make(chan ready, 1), make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"--addr", "127.0.0.1:0", "--turn=false", "--log-level", "warn"},
+			func(string) string { return "" }, &out, io.Discard, func(r ready) { rdc <- r })
+	}()
+	var rd ready
+	select {
+	case rd = <-rdc:
+	case err := <-errc:
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	})
+	banner := out.String()
+	_, rest, ok := strings.Cut(banner, `user "admin", password `)
+	password, _, _ := strings.Cut(rest, " ")
+	if !ok || len(password) < 16 || !strings.Contains(banner, "Admin:        http://"+rd.Admin+"/admin/") {
+		t.Fatalf("banner: %s", banner)
+	}
+	a := newAdminClient(t, "http://"+rd.Admin, "")
+	var st map[string]any
+	if code := a.json("/admin/api/v1/stats", map[string]string{"basic": "admin:" + password}, &st); code != 200 {
+		t.Fatalf("the printed password does not work: %d", code)
+	}
+	if st["turn"] != false {
+		t.Errorf("TURN shown while off: %v", st["turn"])
+	}
+
+	off := startNoom(t, "--admin=false")
+	if off.Admin != "" {
+		t.Errorf("console address %q with --admin=false", off.Admin)
+	}
+	if status, body, _ := get(t, "http://"+off.HTTP+"/admin/api/v1/stats"); status == 200 || status == 401 || strings.Contains(body, "authentication") {
+		t.Errorf("--admin=false still serves the console: %d", status)
+	}
+}
+
+func TestAdminPasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"plain": adminPassword + "\n", "hash": ""} {
+		if name == "hash" {
+			h, _ := bcrypt.GenerateFromPassword([]byte(adminPassword), bcrypt.MinCost)
+			content = string(h) + "\n"
+		}
+		path := filepath.Join(dir, name)
+		must(t, os.WriteFile(path, []byte(content), 0o600))
+		hash, generated, err := adminPasswordHash(&options{AdminPasswordFile: path})
+		if err != nil || generated != "" || bcrypt.CompareHashAndPassword(hash, []byte(adminPassword)) != nil {
+			t.Errorf("%s: %v %q", name, err, generated)
+		}
+	}
+	if _, err := parseOptions([]string{"--admin-password-hash", "nope"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("a hash that is not bcrypt was accepted")
+	}
+}
+
+func TestIsHTTPS(t *testing.T) {
+	f := isHTTPS([]string{"10.0.0.0/8"})
+	for _, tc := range []struct {
+		remote, proto string
+		want          bool
+	}{
+		{"10.1.2.3:5", "https", true},
+		{"10.1.2.3:5", "http", false},
+		{"192.0.2.1:5", "https", false}, // not a trusted proxy: its header means nothing
+	} {
+		r, _ := http.NewRequest("GET", "http://x/admin/", nil)
+		r.RemoteAddr = tc.remote
+		r.Header.Set("X-Forwarded-Proto", tc.proto)
+		if got := f(r); got != tc.want {
+			t.Errorf("%+v: %v", tc, got)
+		}
 	}
 }
