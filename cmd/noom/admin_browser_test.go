@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/noomrtc/noom/internal/sioclient"
@@ -136,6 +137,20 @@ func TestBrowserAdmin(t *testing.T) {
 	for _, e := range p.Errors() {
 		t.Errorf("browser error: %s", e)
 	}
+
+	// The same product in the dark.
+	_, err = chromedp.Call(p.Context(), emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+	must(t, err)
+	must(t, p.Navigate(base+"/admin/flow"))
+	var bg string
+	must(t, p.Eval(`getComputedStyle(document.body).backgroundColor`, &bg))
+	if bg != "rgb(15, 18, 22)" {
+		t.Errorf("dark background is %s", bg)
+	}
+	shot(t, p, "flow-dark.png")
+	must(t, p.Navigate(base+"/admin/turn"))
+	shot(t, p, "turn-dark.png")
 }
 
 func shot(t *testing.T, p *browsertest.Page, name string) {
