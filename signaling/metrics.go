@@ -36,6 +36,7 @@ type metrics struct {
 		bytesIn, bytesOut     atomic.Uint64 // Engine.IO bytes
 		sessionsOpened        atomic.Uint64
 		sessionsClosed        atomic.Uint64
+		slowConsumers         atomic.Uint64
 	}
 }
 

@@ -257,6 +257,7 @@ func (s *session) finishClose(reason string, mode closeMode) {
 	}
 	if slow {
 		s.srv.metrics.slowConsumers.Inc()
+		s.srv.metrics.count.slowConsumers.Add(1)
 		s.srv.notifyDrop(DropEvent{SID: s.sid, Reason: DropSlowConsumer, Bytes: queued, Time: time.Now()})
 	}
 	s.srv.hb.remove(&s.hb)

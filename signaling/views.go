@@ -31,6 +31,7 @@ type Stats struct {
 	BytesIn, BytesOut     uint64
 	SessionsOpened        uint64
 	SessionsClosed        uint64
+	SlowConsumers         uint64 // clients cut off as slow consumers
 	Started               time.Time
 }
 
@@ -47,6 +48,7 @@ func (srv *Server) Stats() Stats {
 		BytesOut:       m.count.bytesOut.Load(),
 		SessionsOpened: m.count.sessionsOpened.Load(),
 		SessionsClosed: m.count.sessionsClosed.Load(),
+		SlowConsumers:  m.count.slowConsumers.Load(),
 		Started:        srv.started,
 	}
 	st.Sessions = st.Polling + st.WebSocket

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // options are the command line, each flag also settable by the environment
@@ -47,6 +49,14 @@ type options struct {
 	TURNTotalQuota    int
 	TURNIPQuota       int
 	TURNMaxTCPPerIP   int
+
+	Admin             bool
+	AdminAddr         string
+	AdminUser         string
+	AdminPasswordHash string
+	AdminPasswordFile string
+	AdminReadOnly     bool
+	AdminShowPayloads bool
 }
 
 // listFlag is a repeatable string flag.
@@ -101,6 +111,13 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.IntVar(&o.TURNTotalQuota, "turn-total-quota", 0, "allocations the server may hold at once (default 8192; negative: no limit)")
 	fs.IntVar(&o.TURNIPQuota, "turn-ip-quota", 0, "allocations the clients at one IP (IPv6: one /64) may hold at once (default 256; negative: no limit)")
 	fs.IntVar(&o.TURNMaxTCPPerIP, "turn-max-tcp-per-ip", 0, "TURN TCP and TLS connections one IP (IPv6: one /64) may hold at once (default 32; negative: no limit)")
+	fs.BoolVar(&o.Admin, "admin", true, "serve the admin console at /admin/")
+	fs.StringVar(&o.AdminAddr, "admin-addr", "", "serve the admin console on this address instead of --addr (e.g. an internal interface)")
+	fs.StringVar(&o.AdminUser, "admin-user", "admin", "admin console user name")
+	fs.StringVar(&o.AdminPasswordHash, "admin-password-hash", "", "bcrypt hash ($2a$, $2b$, $2y$) of the admin password (default: a random password printed at start)")
+	fs.StringVar(&o.AdminPasswordFile, "admin-password-file", "", "file whose first line is the admin password or its bcrypt hash")
+	fs.BoolVar(&o.AdminReadOnly, "admin-readonly", false, "admin console without actions (no disconnect, join, leave)")
+	fs.BoolVar(&o.AdminShowPayloads, "admin-show-payloads", false, "show event payloads (truncated) in the admin message flow; they carry users' IP addresses")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: noom [flags]\n\nNoom serves a video-call web app, a Socket.IO signaling hub, STUN/TURN and metrics.\nEvery flag can also be set by the environment: --turn-secret as NOOM_TURN_SECRET.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -153,6 +170,14 @@ func (o *options) check() error {
 			return fmt.Errorf("--trusted-proxy: %w", err)
 		}
 	}
+	if o.AdminPasswordHash != "" && o.AdminPasswordFile != "" {
+		return fmt.Errorf("--admin-password-hash and --admin-password-file exclude each other")
+	}
+	if o.AdminPasswordHash != "" {
+		if _, err := bcrypt.Cost([]byte(o.AdminPasswordHash)); err != nil {
+			return fmt.Errorf("--admin-password-hash: not a bcrypt hash: %w", err)
+		}
+	}
 	if (o.TURNTLSCert == "") != (o.TURNTLSKey == "") {
 		return fmt.Errorf("--turn-tls-cert and --turn-tls-key go together")
 	}
@@ -200,6 +225,8 @@ func (o *options) describe() []any {
 		"turn_relay_ports", o.TURNRelayPorts, "turn_realm", o.TURNRealm, "turn_secret", secret,
 		"turn_allow_peer", orDefault(o.TURNAllowPeer.String(), "(none)"), "turn_credential_ttl", o.TURNCredentialTTL,
 		"turn_tls", o.TURNTLSCert != "",
+		"admin", o.Admin, "admin_addr", orDefault(o.AdminAddr, "(on addr)"), "admin_user", o.AdminUser,
+		"admin_readonly", o.AdminReadOnly, "admin_show_payloads", o.AdminShowPayloads,
 	}
 }
 

@@ -50,6 +50,7 @@ func main() {
 // ready reports the addresses a running noom listens on, for tests.
 type ready struct {
 	HTTP, Metrics string
+	Admin         string // "" without the console
 	TURN          stunturn.Addrs
 }
 
@@ -104,6 +105,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	present := calls.Present
 	pres.f.Store(&present)
 	defer calls.Close()
+	console, adminPassword, err := startAdmin(o, hub, turn, calls, reg, log)
+	if err != nil {
+		return fmt.Errorf("admin: %w", err)
+	}
+	if console != nil {
+		defer console.Close()
+	}
 	app, err := web.New(web.Config{MaxRoomSize: o.MaxRoomSize, HideRoomList: !o.PublicRooms, Logger: log.With("component", "web")})
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
@@ -126,6 +134,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if o.MetricsAddr == "" {
 		mux.Handle("GET /metrics", metricsHandler)
 	}
+	if console != nil && o.AdminAddr == "" {
+		mux.Handle("/admin/", console)
+		mux.Handle("/admin", console)
+	}
 
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -141,7 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ErrorLog: stdlog.New(&rateLimitedWriter{w: slog.NewLogLogger(log.Handler(), slog.LevelWarn).Writer(),
 			burst: 10, interval: 10 * time.Second}, "", 0),
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- httpSrv.Serve(ln) }()
 
 	rd := ready{HTTP: ln.Addr().String(), Metrics: ln.Addr().String()}
@@ -158,11 +170,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		go func() { errc <- metricsSrv.Serve(mln) }()
 		rd.Metrics = mln.Addr().String()
 	}
+	var adminSrv *http.Server
+	if console != nil {
+		rd.Admin = rd.HTTP
+		if o.AdminAddr != "" {
+			if adminSrv, rd.Admin, err = serveAdmin(o.AdminAddr, console, log, errc); err != nil {
+				httpSrv.Close()
+				return err
+			}
+		}
+	}
 	if turn != nil {
 		rd.TURN = turn.Addrs()
 	}
 	isReady.Store(true)
 	printBanner(stdout, o, rd)
+	printAdminBanner(stdout, o, rd.Admin, adminPassword)
 	log.Info("noom started", o.describe()...)
 	if onReady != nil {
 		onReady(rd)
@@ -175,6 +198,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Error("server failed", "err", err)
 	}
 	isReady.Store(false)
+	if console != nil {
+		console.Close() // ends its live streams, which never go idle
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
 	defer cancel()
 	if e := hub.Shutdown(sctx); e != nil {
@@ -185,6 +211,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if metricsSrv != nil {
 		metricsSrv.Shutdown(sctx)
+	}
+	if adminSrv != nil {
+		adminSrv.Shutdown(sctx)
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
