@@ -61,7 +61,13 @@ type hub struct {
 
 func newHub(t *testing.T, cfg Config) *hub {
 	t.Helper()
-	srv, err := signaling.New(signaling.Config{}, prometheus.NewRegistry())
+	return newHubWith(t, signaling.Config{}, cfg)
+}
+
+// newHubWith is newHub with a hub configuration.
+func newHubWith(t *testing.T, scfg signaling.Config, cfg Config) *hub {
+	t.Helper()
+	srv, err := signaling.New(scfg, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
