@@ -59,13 +59,13 @@ type hub struct {
 	reg   *prometheus.Registry
 }
 
-func newHub(t *testing.T, cfg Config) *hub {
+func newHub(t testing.TB, cfg Config) *hub {
 	t.Helper()
 	return newHubWith(t, signaling.Config{}, cfg)
 }
 
 // newHubWith is newHub with a hub configuration.
-func newHubWith(t *testing.T, scfg signaling.Config, cfg Config) *hub {
+func newHubWith(t testing.TB, scfg signaling.Config, cfg Config) *hub {
 	t.Helper()
 	srv, err := signaling.New(scfg, prometheus.NewRegistry())
 	if err != nil {

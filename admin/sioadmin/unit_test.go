@@ -46,7 +46,7 @@ func TestConfig(t *testing.T) {
 }
 
 // testConn is an adminConn with no socket, for queue tests.
-func testConn(t *testing.T, cfg Config) *adminConn {
+func testConn(t testing.TB, cfg Config) *adminConn {
 	t.Helper()
 	cfg.setDefaults()
 	m, err := newMetrics(prometheus.NewRegistry(), func() float64 { return 0 })
