@@ -97,7 +97,7 @@ func (a *Admin) registerCommands(s *signaling.Socket) {
 				result = "invalid"
 				a.cfg.Logger.Debug("sioadmin: command refused", "command", name, "admin", s.ID(), "err", err)
 			} else {
-				a.cfg.Logger.Info("sioadmin: command", "command", name, "admin", s.ID(), "addr", hostOnly(s.Handshake().RemoteAddr))
+				a.cfg.Logger.Info("sioadmin: command", "command", name, "admin", s.ID(), "addr", a.cfg.ClientIP(s.Handshake()))
 			}
 			a.m.commands.WithLabelValues(label, result).Inc()
 		})

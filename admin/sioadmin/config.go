@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/noomrtc/noom/signaling"
 )
 
 // Mode selects what the admin namespace tells.
@@ -64,6 +66,11 @@ type Config struct {
 	// event_received and event_sent carry; a larger one carries a note of
 	// its size instead. Default 4096.
 	MaxArgsBytes int
+	// ClientIP tells a socket's client IP from its handshake, for the
+	// login throttle and the address the UI shows (behind a trusted proxy,
+	// the one cmd/noom's --trusted-proxy resolves). Default: the host of
+	// the connection's remote address.
+	ClientIP func(signaling.Handshake) string
 	// Logger logs warnings. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -106,6 +113,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxArgsBytes == 0 {
 		c.MaxArgsBytes = 4096
+	}
+	if c.ClientIP == nil {
+		c.ClientIP = func(h signaling.Handshake) string { return hostOnly(h.RemoteAddr) }
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

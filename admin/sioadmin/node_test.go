@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/noomrtc/noom/signaling"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func TestNodeLogin(t *testing.T) {
@@ -45,17 +46,26 @@ func TestNodeLogin(t *testing.T) {
 	if d.seen(func(m msg) bool { return m.str("id") == "B" && m.str("name") == "session" }) {
 		t.Error("a session login got a new session")
 	}
+	for result, want := range map[string]float64{loginFailed: 4, loginPassword: 1, loginSession: 1, loginThrottled: 0} {
+		if got := testutil.ToFloat64(h.admin.m.logins.WithLabelValues(result)); got != want {
+			t.Errorf("logins_total{result=%q} = %v, want %v", result, got, want)
+		}
+	}
 }
 
 func TestNodeThrottle(t *testing.T) {
-	h := newHub(t, Config{Auth: testAuth(t)}) // 3 failures per minute per IP
+	// 3 failures per minute per IP; the IP as a trusted proxy would tell.
+	h := newHub(t, Config{Auth: testAuth(t), ClientIP: func(h signaling.Handshake) string { return h.Headers.Get("X-Test-Ip") }})
 	d := startDriver(t)
+	ip := func(a string) []any { return []any{"extraHeaders", map[string]string{"X-Test-Ip": a}} }
 	for i := range 3 {
 		id := "bad" + string(rune('0'+i))
-		d.connect(h, id, "/admin", map[string]any{"username": testUser, "password": "guess"})
+		d.connect(h, id, "/admin", map[string]any{"username": testUser, "password": "guess"}, ip("192.0.2.1")...)
 		d.waitEv(id, "connect_error")
 	}
-	d.connect(h, "A", "/admin", password())
+	d.connect(h, "other", "/admin", password(), ip("192.0.2.2")...)
+	d.waitEv("other", "connect")
+	d.connect(h, "A", "/admin", password(), ip("192.0.2.1")...)
 	m := d.waitEv("A", "connect_error")
 	if m.str("message") != msgThrottled {
 		t.Fatalf("right password from a throttled IP: %v, want %q", m, msgThrottled)
@@ -247,6 +257,13 @@ func TestNodeDevelopment(t *testing.T) {
 	if a := d.waitEvent("A", "event_sent", func(a []any) bool { return a[1] == c2 }); !slices.Equal(a[2].([]any), []any{"pong!", 42.0}) {
 		t.Errorf("event_sent %v", a)
 	}
+	// A client on polling that upgrades: socket_updated with its transport.
+	d.connect(h, "c3", "/", nil, "transports", []string{"polling", "websocket"})
+	c3 := d.waitEv("c3", "connect").str("sid")
+	if a := d.waitEvent("A", "socket_updated", func(a []any) bool { return a[0].(map[string]any)["id"] == c3 }); a[0].(map[string]any)["transport"] != "websocket" || a[0].(map[string]any)["nsp"] != "/" {
+		t.Errorf("socket_updated %v", a)
+	}
+
 	d.send(map[string]any{"op": "close", "id": "c2"})
 	if a := d.waitEvent("A", "socket_disconnected", func(a []any) bool { return a[1] == c2 }); a[0] != "/" ||
 		a[2] != "client namespace disconnect" || !isISO(a[3]) {

@@ -110,7 +110,7 @@ func (a *Admin) serialize(s *signaling.Socket, v signaling.SocketView) serialize
 	}
 	return serializedSocket{ID: s.ID(), ClientID: a.clientID(v.Session), Transport: v.Transport, Nsp: v.Namespace,
 		Data: data, Rooms: rooms, Handshake: handshake{
-			Address: hostOnly(hs.RemoteAddr), Headers: headers, Query: query,
+			Address: a.cfg.ClientIP(hs), Headers: headers, Query: query,
 			Issued: hs.Time.UnixMilli(), Secure: hs.Secure, Time: jsDate(hs.Time),
 			URL:     a.srv.Config().Path + "?" + clean.Encode(),
 			XDomain: hs.Headers.Get("Origin") != "",

@@ -157,7 +157,7 @@ func (a *Admin) authenticate(s *signaling.Socket) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
 	defer cancel()
-	ok, retry := a.cfg.Auth.Check(ctx, c.Username, c.Password, hostOnly(hs.RemoteAddr))
+	ok, retry := a.cfg.Auth.Check(ctx, c.Username, c.Password, a.cfg.ClientIP(hs))
 	switch {
 	case retry > 0:
 		a.m.logins.WithLabelValues(loginThrottled).Inc()
