@@ -16,6 +16,16 @@
 // per-socket hooks are installed on the hub only while a development-mode
 // admin is connected.
 //
+// Known differences from the original: all_sockets and server_stats are
+// this node's (commands act on every node, through the adapter); a change
+// of a socket's data is not streamed (the hub has no hook for SetData, so
+// socket_updated tells of transport upgrades only); the private room a
+// socket joins on connect is not a room_joined; the UI's MessagePack parser
+// option is not supported (the hub speaks the default parser); clientId is
+// a keyed hash of the Engine.IO session id, not its prefix, so it reveals
+// nothing of that credential; the address shown is the one ClientIP
+// resolves (trusted proxies), never a client-set X-Forwarded-For.
+//
 // # Concurrency contract
 //
 // An Admin is safe for concurrent use. Its observer hooks run on the hub's
