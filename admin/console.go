@@ -305,3 +305,10 @@ func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, u who, statu
 }
 
 func subtleEq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// Check lets another login, the Socket.IO Admin UI namespace
+// (sioadmin.Authenticator), share the console's credentials, per-IP
+// throttle and login metrics.
+func (c *Console) Check(_ context.Context, user, password, ip string) (bool, time.Duration) {
+	return c.auth.login(ip, user, password)
+}

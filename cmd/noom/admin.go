@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/noomrtc/noom/admin"
+	"github.com/noomrtc/noom/admin/sioadmin"
 	"github.com/noomrtc/noom/admin/source"
 	"github.com/noomrtc/noom/signaling"
 	"github.com/noomrtc/noom/signaling/call"
@@ -541,4 +543,40 @@ func (c callsBridge) Reports() []source.CallReport {
 		out[i] = r
 	}
 	return out
+}
+
+// startSocketIOAdmin adds the official Socket.IO Admin UI's namespace, with
+// the console's credentials and throttle (or, with --admin=false, the same
+// credentials and a throttle of its own).
+func startSocketIOAdmin(o *options, hub *signaling.Server, console *admin.Console, reg prometheus.Registerer,
+	log *slog.Logger, ipOf func(*http.Request) string) (*sioadmin.Admin, error) {
+	cfg := sioadmin.Config{
+		Namespace: o.AdminSocketIONamespace,
+		Mode:      sioadmin.Mode(o.AdminSocketIOMode),
+		ReadOnly:  o.AdminReadOnly,
+		Insecure:  o.AdminSocketIOInsecure,
+		ClientIP: func(h signaling.Handshake) string {
+			return ipOf(&http.Request{RemoteAddr: h.RemoteAddr, Header: h.Headers})
+		},
+		Logger: log.With("component", "sioadmin"),
+	}
+	switch {
+	case o.AdminSocketIOInsecure:
+	case console != nil:
+		cfg.Auth = console
+	default:
+		hash, generated, err := adminPasswordHash(o)
+		if err != nil {
+			return nil, err
+		}
+		if generated != "" {
+			return nil, errors.New("with --admin=false, set --admin-password-hash or --admin-password-file")
+		}
+		b, err := sioadmin.NewBcrypt(o.AdminUser, hash, 5, time.Minute)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Auth = b
+	}
+	return sioadmin.New(cfg, hub, reg)
 }

@@ -3,12 +3,16 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"net"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	sioclient "github.com/noomrtc/noom/signaling/signalingtest"
 )
 
 // TestHTTPConnsPerIP holds idle connections from one IP up to the cap: the
@@ -158,5 +162,32 @@ func TestMetricsToken(t *testing.T) {
 		if resp.StatusCode != want {
 			t.Errorf("Authorization %q: %d, want %d", auth, resp.StatusCode, want)
 		}
+	}
+}
+
+// TestSocketIOAdminWiring checks that --admin-socketio serves the Admin UI
+// namespace with the console's credentials: a wrong password gets exactly
+// "invalid credentials", the right one a session.
+func TestSocketIOAdminWiring(t *testing.T) {
+	f := t.TempDir() + "/pw"
+	os.WriteFile(f, []byte("hunter22\n"), 0o600)
+	rd := startNoom(t, "--admin-socketio", "--admin-password-file", f, "--turn=false")
+	ctx := t.Context()
+	_, err := sioclient.Dial(ctx, "http://"+rd.HTTP, sioclient.Options{Namespace: "/admin",
+		Auth: map[string]any{"username": "admin", "password": "wrong"}})
+	var ce *sioclient.ConnectError
+	if !errors.As(err, &ce) || ce.Message != "invalid credentials" {
+		t.Fatalf("wrong password: %v", err)
+	}
+	c, err := sioclient.Dial(ctx, "http://"+rd.HTTP, sioclient.Options{Namespace: "/admin",
+		Auth: map[string]any{"username": "admin", "password": "hunter22"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := c.Next(wctx, "session"); err != nil {
+		t.Fatalf("no session after login: %v", err)
 	}
 }

@@ -57,6 +57,11 @@ type options struct {
 	AdminPasswordFile string
 	AdminReadOnly     bool
 	AdminShowPayloads bool
+
+	AdminSocketIO          bool
+	AdminSocketIONamespace string
+	AdminSocketIOMode      string
+	AdminSocketIOInsecure  bool
 }
 
 // listFlag is a repeatable string flag.
@@ -117,6 +122,10 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.AdminPasswordHash, "admin-password-hash", "", "bcrypt hash ($2a$, $2b$, $2y$) of the admin password (default: a random password printed at start)")
 	fs.StringVar(&o.AdminPasswordFile, "admin-password-file", "", "file whose first line is the admin password or its bcrypt hash")
 	fs.BoolVar(&o.AdminReadOnly, "admin-readonly", false, "admin console without actions (no disconnect, join, leave)")
+	fs.BoolVar(&o.AdminSocketIO, "admin-socketio", false, "also speak the official Socket.IO Admin UI protocol (@socket.io/admin-ui 0.5.x) on a hub namespace, with the admin console's credentials")
+	fs.StringVar(&o.AdminSocketIONamespace, "admin-socketio-namespace", "/admin", "namespace of the Socket.IO Admin UI")
+	fs.StringVar(&o.AdminSocketIOMode, "admin-socketio-mode", "production", "Socket.IO Admin UI mode: production (stats only) or development (sockets, rooms and events too)")
+	fs.BoolVar(&o.AdminSocketIOInsecure, "admin-socketio-insecure", false, "accept Socket.IO Admin UI connections without credentials (its auth: false); private networks only")
 	fs.BoolVar(&o.AdminShowPayloads, "admin-show-payloads", false, "show event payloads (truncated) in the admin message flow; they carry users' IP addresses")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: noom [flags]\n\nNoom serves a video-call web app, a Socket.IO signaling hub, STUN/TURN and metrics.\nEvery flag can also be set by the environment: --turn-secret as NOOM_TURN_SECRET.\n\nFlags:\n")

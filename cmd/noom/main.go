@@ -112,6 +112,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if console != nil {
 		defer console.Close()
 	}
+	if o.AdminSocketIO {
+		sio, err := startSocketIOAdmin(o, hub, console, reg, log, ipOf)
+		if err != nil {
+			return fmt.Errorf("admin-socketio: %w", err)
+		}
+		defer sio.Close()
+	}
 	app, err := web.New(web.Config{MaxRoomSize: o.MaxRoomSize, HideRoomList: !o.PublicRooms, Logger: log.With("component", "web")})
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
