@@ -142,3 +142,29 @@ func TestPendingBudgetPerIP(t *testing.T) {
 	held[0].conn.Close()
 	waitFor(t, 5*time.Second, pending(100<<10), func() string { return "a closed connection kept its pending bytes" })
 }
+
+// TestSlowReaderHoldsAtMostTheBound floods a client that does not read:
+// what the hub holds for it, queued or taken by its stuck writer, never
+// passes MaxQueueBytes before it is cut off (it used to reach about twice
+// that, the writer's batch not counted).
+func TestSlowReaderHoldsAtMostTheBound(t *testing.T) {
+	const bound = 64 << 10
+	h := newHub(t, Config{MaxQueueBytes: bound, MaxPayload: 16 << 10, MaxQueueDelay: time.Minute}, withServerSendBuffer(4096))
+	reasons := make(chan string, 1)
+	h.srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { reasons <- r }) })
+	slow := h.connectReader(t, 4096, false)
+	s := h.srv.Of("/").Socket(slow.sid)
+	payload := strings.Repeat("q", 4<<10)
+	highest := int64(0)
+	for i := 0; i < 1000 && s.Connected(); i++ {
+		s.Emit("q", payload)
+		highest = max(highest, h.srv.queuedBytes.Load())
+	}
+	if r := recv(t, reasons, "slow consumer disconnect"); r != ReasonSlowConsumer {
+		t.Fatalf("reason %q", r)
+	}
+	if highest > bound {
+		t.Errorf("held %d bytes for a client bounded to %d", highest, bound)
+	}
+	t.Logf("at most %d of %d bytes held before the cut", highest, bound)
+}
