@@ -1,0 +1,422 @@
+package redisadapter
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+)
+
+// Cluster is this node's connection to the other nodes through Redis:
+// one subscriber connection for every namespace, one publisher goroutine,
+// one goroutine that applies what other nodes send, and the heartbeat.
+// Its Adapter method is a signaling.Config.Adapter.
+type Cluster struct {
+	cfg    Config
+	rdb    *redis.Client
+	log    *slog.Logger
+	uid    string // this node's id on the wire
+	m      *metrics
+	ps     *redis.PubSub
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	out chan outMsg   // to publish, in order
+	in  chan inbound  // received, to apply in order
+	up  atomic.Bool   // subscriber connected and subscribed
+	seq atomic.Uint64 // request ids
+
+	mu        sync.Mutex
+	closed    bool
+	byChannel map[string]*adapter              // subscribed channel or pattern → namespace adapter
+	confirms  map[string]chan struct{}         // channel → closed when Redis confirms the subscription
+	pending   map[string]*pending              // request id → this node's request awaiting answers
+	nodes     map[string]time.Time             // node uid → last heartbeat
+	remote    map[*context.CancelFunc]struct{} // other nodes' ack broadcasts still collecting
+}
+
+type outMsg struct {
+	channel string
+	payload []byte
+}
+
+type inbound struct {
+	a   *adapter
+	msg *redis.Message
+}
+
+// New connects this node to the cluster over rdb, which the caller owns
+// and closes after Close. Redis need not be up: the node then serves its
+// own clients, reports noom_redis_up 0, and joins the cluster when Redis
+// comes back (go-redis reconnects and resubscribes). The metrics are
+// registered on reg; a duplicate registration is an error.
+func New(cfg Config, rdb *redis.Client, reg prometheus.Registerer, log *slog.Logger) (*Cluster, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if rdb == nil || reg == nil {
+		return nil, errors.New("redisadapter: New needs a redis client and a registerer")
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	var id [8]byte
+	rand.Read(id[:])
+	c := &Cluster{cfg: cfg, rdb: rdb, log: log.With("component", "redisadapter"), uid: hex.EncodeToString(id[:]),
+		out: make(chan outMsg, cfg.PublishQueue), in: make(chan inbound, cfg.ReceiveQueue),
+		byChannel: map[string]*adapter{}, confirms: map[string]chan struct{}{}, pending: map[string]*pending{},
+		nodes: map[string]time.Time{}, remote: map[*context.CancelFunc]struct{}{}}
+	m, err := newMetrics(reg, c)
+	if err != nil {
+		return nil, err
+	}
+	c.m = m
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.ps = rdb.Subscribe(c.ctx) // no channel yet: connects on first use
+	c.subscribe(nil, c.heartbeatChannel(), false)
+	c.wg.Add(4)
+	go c.receiveLoop()
+	go c.applyLoop()
+	go c.publishLoop()
+	go c.heartbeatLoop()
+	return c, nil
+}
+
+// UID is this node's id on the wire.
+func (c *Cluster) UID() string { return c.uid }
+
+// Up reports whether the subscriber connection is up and subscribed.
+func (c *Cluster) Up() bool { return c.up.Load() }
+
+// Nodes lists the Noom nodes heard from within the heartbeat timeout,
+// this one included, sorted. Node (JavaScript) servers do not beat: count
+// them with ServerCount.
+func (c *Cluster) Nodes() []string {
+	cut := time.Now().Add(-c.cfg.HeartbeatTimeout)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := []string{c.uid}
+	for uid, seen := range c.nodes {
+		if seen.Before(cut) {
+			delete(c.nodes, uid)
+		} else if uid != c.uid {
+			out = append(out, uid)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Close stops the cluster's goroutines, waits for them, and closes the
+// subscriber connection (not rdb). Close the signaling servers first.
+// Messages still queued are dropped and counted.
+func (c *Cluster) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	remote := slices.Collect(maps.Keys(c.remote))
+	c.mu.Unlock()
+	for _, cancel := range remote {
+		(*cancel)()
+	}
+	c.cancel()
+	err := c.ps.Close()
+	c.wg.Wait()
+	for range len(c.out) {
+		<-c.out
+		c.m.drop(dropClosed)
+	}
+	for range len(c.in) {
+		<-c.in
+		c.m.drop(dropClosed)
+	}
+	return err
+}
+
+func (c *Cluster) heartbeatChannel() string { return c.cfg.KeyPrefix + "-noom#heartbeat#" }
+
+// subscribe subscribes to channel (a pattern when pattern is set) for a,
+// and waits, at most RequestTimeout, until Redis confirms, so that a
+// namespace hears what other nodes send from the moment it exists. With
+// Redis down it returns at once; go-redis subscribes on reconnect.
+func (c *Cluster) subscribe(a *adapter, channel string, pattern bool) {
+	ch := make(chan struct{})
+	c.mu.Lock()
+	c.byChannel[channel] = a
+	c.confirms[channel] = ch
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
+	defer cancel()
+	var err error
+	if pattern {
+		err = c.ps.PSubscribe(ctx, channel)
+	} else {
+		err = c.ps.Subscribe(ctx, channel)
+	}
+	if err != nil {
+		c.log.Warn("redis subscribe failed; will subscribe on reconnect", "channel", channel, "err", err)
+		return
+	}
+	if a == nil {
+		return // the heartbeat channel: nobody waits for it
+	}
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		c.log.Warn("redis subscription not confirmed in time", "channel", channel)
+	}
+}
+
+func (c *Cluster) unsubscribe(channels, patterns []string) {
+	c.mu.Lock()
+	for _, ch := range append(slices.Clone(channels), patterns...) {
+		delete(c.byChannel, ch)
+		delete(c.confirms, ch)
+	}
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.PublishTimeout)
+	defer cancel()
+	_ = c.ps.Unsubscribe(ctx, channels...)
+	_ = c.ps.PUnsubscribe(ctx, patterns...)
+}
+
+// publish queues a message without blocking; a full queue drops it.
+func (c *Cluster) publish(channel string, payload []byte) {
+	select {
+	case c.out <- outMsg{channel, payload}:
+	default:
+		c.m.drop(dropQueueFull)
+	}
+}
+
+func (c *Cluster) publishLoop() {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case m := <-c.out:
+			ctx, cancel := context.WithTimeout(c.ctx, c.cfg.PublishTimeout)
+			err := c.rdb.Publish(ctx, m.channel, m.payload).Err()
+			cancel()
+			if err != nil {
+				c.m.drop(dropRedisError)
+				continue
+			}
+			c.m.published.Inc()
+			c.m.publishedBytes.Add(float64(len(m.payload)))
+		}
+	}
+}
+
+// receiveLoop reads the subscriber connection. Responses to this node's
+// requests are handled here (they only wake waiters); everything else is
+// queued for applyLoop, in the order Redis delivered it.
+func (c *Cluster) receiveLoop() {
+	defer c.wg.Done()
+	backoff := 50 * time.Millisecond
+	for {
+		msg, err := c.ps.ReceiveTimeout(c.ctx, c.cfg.HeartbeatTimeout)
+		if c.ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			var nerr interface{ Timeout() bool }
+			if errors.As(err, &nerr) && nerr.Timeout() {
+				// Silence, though we beat: check the connection; a failed
+				// ping makes go-redis reconnect.
+				pctx, cancel := context.WithTimeout(c.ctx, c.cfg.PublishTimeout)
+				if c.ps.Ping(pctx) != nil {
+					c.setUp(false)
+				}
+				cancel()
+				continue
+			}
+			c.setUp(false)
+			select {
+			case <-c.ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 2*time.Second)
+			continue
+		}
+		backoff = 50 * time.Millisecond
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			c.setUp(true)
+			c.mu.Lock()
+			if ch := c.confirms[m.Channel]; ch != nil {
+				close(ch)
+				delete(c.confirms, m.Channel)
+			}
+			c.mu.Unlock()
+		case *redis.Message:
+			c.onMessage(m)
+		}
+	}
+}
+
+func (c *Cluster) setUp(up bool) {
+	if c.up.Swap(up) != up {
+		if up {
+			c.log.Info("redis subscriber connected")
+		} else {
+			c.log.Warn("redis subscriber disconnected; serving local clients only until it reconnects")
+		}
+	}
+}
+
+func (c *Cluster) onMessage(m *redis.Message) {
+	c.m.received.Inc()
+	c.m.receivedBytes.Add(float64(len(m.Payload)))
+	if m.Channel == c.heartbeatChannel() {
+		c.mu.Lock()
+		c.nodes[m.Payload] = time.Now()
+		c.mu.Unlock()
+		return
+	}
+	key := m.Channel
+	if m.Pattern != "" {
+		key = m.Pattern
+	}
+	c.mu.Lock()
+	a := c.byChannel[key]
+	c.mu.Unlock()
+	if a == nil {
+		return
+	}
+	if a.isResponseChannel(m.Channel) {
+		a.onResponse([]byte(m.Payload))
+		return
+	}
+	select {
+	case c.in <- inbound{a, m}:
+	default:
+		c.m.drop(dropQueueFull)
+	}
+}
+
+func (c *Cluster) applyLoop() {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case in := <-c.in:
+			in.a.apply(in.msg)
+		}
+	}
+}
+
+func (c *Cluster) heartbeatLoop() {
+	defer c.wg.Done()
+	t := time.NewTicker(c.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		c.publish(c.heartbeatChannel(), []byte(c.uid))
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Cluster) requestID() string {
+	return c.uid + "-" + strconv.FormatUint(c.seq.Add(1), 36)
+}
+
+// pending is one of this node's requests, waiting for the other nodes.
+type pending struct {
+	mu     sync.Mutex
+	expect int           // answers that complete it
+	got    int           // answers so far
+	done   chan struct{} // closed when got reaches expect
+	// answer handles a response; it reports whether the response is one
+	// of the expected answers (a broadcast's client count is, each client
+	// ack is not).
+	answer func(m message) bool
+}
+
+// addPending registers a request expecting n answers.
+func (c *Cluster) addPending(id string, n int, answer func(message) bool) (*pending, error) {
+	p := &pending{expect: n, done: make(chan struct{}), answer: answer}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	c.pending[id] = p
+	return p, nil
+}
+
+func (c *Cluster) dropPending(id string) {
+	c.mu.Lock()
+	delete(c.pending, id)
+	c.mu.Unlock()
+}
+
+func (c *Cluster) respond(id string, m message) {
+	c.mu.Lock()
+	p := c.pending[id]
+	c.mu.Unlock()
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// Extra answers (a node that came up after the count) are handled
+	// too; completion is signaled once.
+	if p.answer(m) && p.got < p.expect {
+		p.got++
+		if p.got == p.expect {
+			close(p.done)
+		}
+	}
+}
+
+// wait waits until p has every answer or ctx ends.
+func (p *pending) wait(ctx context.Context) error {
+	if p.expect <= 0 {
+		return nil
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// trackRemote registers the cancel of another node's ack broadcast, so
+// that Close ends it.
+func (c *Cluster) trackRemote(ctx context.Context, cancel context.CancelFunc) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		cancel()
+		return
+	}
+	c.remote[&cancel] = struct{}{}
+	c.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		delete(c.remote, &cancel)
+		c.mu.Unlock()
+	})
+}
