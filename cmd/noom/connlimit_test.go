@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +191,39 @@ func TestSocketIOAdminWiring(t *testing.T) {
 	defer cancel()
 	if _, err := c.Next(wctx, "session"); err != nil {
 		t.Fatalf("no session after login: %v", err)
+	}
+}
+
+// TestRedisURL checks that --redis-url puts the hub on the Redis cluster
+// adapter: noom_redis_up reaches 1 on a redis-server of the test's own.
+func TestRedisURL(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("redis-server is not installed")
+		}
+		t.Skip("redis-server is not installed")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	srv := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	rd := startNoom(t, "--redis-url", "redis://127.0.0.1:"+port+"/0", "--turn=false")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body, _ := get(t, "http://"+rd.Metrics+"/metrics")
+		if strings.Contains(body, "\nnoom_redis_up 1") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("noom_redis_up never reached 1")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -58,6 +58,8 @@ type options struct {
 	AdminReadOnly     bool
 	AdminShowPayloads bool
 
+	RedisURL string
+
 	AdminSocketIO          bool
 	AdminSocketIONamespace string
 	AdminSocketIOMode      string
@@ -122,6 +124,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.AdminPasswordHash, "admin-password-hash", "", "bcrypt hash ($2a$, $2b$, $2y$) of the admin password (default: a random password printed at start)")
 	fs.StringVar(&o.AdminPasswordFile, "admin-password-file", "", "file whose first line is the admin password or its bcrypt hash")
 	fs.BoolVar(&o.AdminReadOnly, "admin-readonly", false, "admin console without actions (no disconnect, join, leave)")
+	fs.StringVar(&o.RedisURL, "redis-url", "", "redis://[:password@]host:port/db (or rediss://): share rooms with the other nodes through Redis, wire-compatible with @socket.io/redis-adapter")
 	fs.BoolVar(&o.AdminSocketIO, "admin-socketio", false, "also speak the official Socket.IO Admin UI protocol (@socket.io/admin-ui 0.5.x) on a hub namespace, with the admin console's credentials")
 	fs.StringVar(&o.AdminSocketIONamespace, "admin-socketio-namespace", "/admin", "namespace of the Socket.IO Admin UI")
 	fs.StringVar(&o.AdminSocketIOMode, "admin-socketio-mode", "production", "Socket.IO Admin UI mode: production (stats only) or development (sockets, rooms and events too)")

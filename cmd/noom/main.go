@@ -27,11 +27,13 @@ import (
 
 	"github.com/noomrtc/noom/signaling"
 	"github.com/noomrtc/noom/signaling/call"
+	"github.com/noomrtc/noom/signaling/redisadapter"
 	"github.com/noomrtc/noom/stunturn"
 	"github.com/noomrtc/noom/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
@@ -76,7 +78,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	ipOf := clientIP(o.TrustedProxies)
+	var adapter func(signaling.Local) signaling.Adapter
+	if o.RedisURL != "" {
+		cluster, closeCluster, err := startRedis(o, reg, log)
+		if err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		// Deferred before the hub's shutdown is: runs after it.
+		defer closeCluster()
+		adapter = cluster.Adapter
+	}
 	hub, err := signaling.New(signaling.Config{
+		Adapter:        adapter,
 		AllowedOrigins: o.AllowedOrigins,
 		MaxConnsPerIP:  o.MaxConnsPerIP,
 		ClientIP:       ipOf,
@@ -346,4 +359,20 @@ func displayAddr(a string) string {
 		host = "[" + host + "]"
 	}
 	return host + ":" + port
+}
+
+// startRedis connects the Redis cluster adapter; close stops it and the
+// client (after the hub has shut down).
+func startRedis(o *options, reg prometheus.Registerer, log *slog.Logger) (*redisadapter.Cluster, func(), error) {
+	opts, err := redis.ParseURL(o.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--redis-url: %w", err)
+	}
+	rdb := redis.NewClient(opts)
+	c, err := redisadapter.New(redisadapter.Config{}, rdb, reg, log.With("component", "redis"))
+	if err != nil {
+		rdb.Close()
+		return nil, nil, err
+	}
+	return c, func() { c.Close(); rdb.Close() }, nil
 }
