@@ -126,7 +126,13 @@ func TestDirectOvertakesBroadcasts(t *testing.T) {
 		}
 	}()
 	sess := h.srv.lookupSocketSession(t, slow.sid)
-	waitFor(t, 10*time.Second, sess.behind,
+	// Broadcasts wait in the broadcast lane, behind what the writer holds.
+	backlog := func() bool {
+		sess.mu.Lock()
+		defer sess.mu.Unlock()
+		return sess.bcast.bytes >= 8<<10
+	}
+	waitFor(t, 20*time.Second, backlog,
 		func() string {
 			sess.mu.Lock()
 			defer sess.mu.Unlock()
@@ -154,7 +160,7 @@ func TestDirectOvertakesBroadcasts(t *testing.T) {
 		t.Fatal("the 1:1 message never came")
 	}
 	// What the kernel already held (16 KB each way) may go first.
-	if queued-before < 16 {
+	if queued-before < 4 {
 		t.Errorf("the 1:1 message came after %d of the %d broadcasts emitted before it", before, queued)
 	}
 	t.Logf("1:1 message overtook %d of %d queued broadcasts", queued-before, queued)
