@@ -29,26 +29,24 @@ type fanout struct {
 	flusher bool // the flusher was handed some of it
 }
 
-// sendFanout is sendBroadcast for a producer that waits for its fan-out
-// with fo.wait once it has queued to every recipient. Only fan-outs to
-// many (the broadcast lane) wait: a 1:1 message or a call room's message
-// never does; the queue bounds hold those.
-func (s *session) sendFanout(fo *fanout, f frame, volatile bool, recipients int, more ...frame) bool {
-	ok := s.sendBroadcast(f, volatile, recipients, more...)
-	if ok && fo != nil && recipients > inlineRecipients {
+// sendBroadcast queues one recipient's share of a broadcast that reaches
+// recipients sockets: on the priority lane for a small room (a call room,
+// which never waits; the queue bounds hold it), on the broadcast lane for
+// more, noting in fo what the producer must wait for (fo.wait, once it has
+// queued to every recipient).
+func (s *session) sendBroadcast(fo *fanout, f frame, volatile bool, recipients int, more ...frame) bool {
+	if recipients <= inlineRecipients {
+		_, ok := s.send(true, volatile, f, more)
+		return ok
+	}
+	queued, ok := s.send(false, volatile, f, more)
+	if ok {
 		fo.flusher = true
-		if s.behind() {
+		if queued > fanoutHighWater {
 			fo.behind = append(fo.behind, s)
 		}
 	}
 	return ok
-}
-
-// behind reports whether the session's queue is past the high-water mark.
-func (s *session) behind() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.state == stateOpen && s.queuedLocked() > fanoutHighWater
 }
 
 // wait blocks until every recipient that was behind has drained to the
@@ -58,7 +56,7 @@ func (fo *fanout) wait(srv *Server) time.Duration {
 	start := time.Now()
 	if fo.flusher {
 		// Not more than flushLead client writes ahead of the flusher.
-		srv.flush.waitFor(srv.flushTicket.Load())
+		srv.flush.waitFor(srv.flush.lastTicket())
 		fo.flusher = false
 	}
 	if len(fo.behind) == 0 {

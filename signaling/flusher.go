@@ -43,20 +43,26 @@ func newFlusher() *flusher {
 	return f
 }
 
-// add hands s to the flusher and returns its ticket: the flusher has
-// written for s once flushed reaches it. The caller has set s.writing and
-// added one to s.wg, which the flusher releases.
-func (f *flusher) add(s *session) uint64 {
+// add hands s to the flusher; its ticket is the count of sessions handed
+// in so far (the flusher has written for s once flushed reaches it). The
+// caller has set s.writing and added one to s.wg, which the flusher
+// releases.
+func (f *flusher) add(s *session) {
 	f.mu.Lock()
 	f.pending = append(f.pending, s)
 	f.added++
-	t := f.added
 	f.mu.Unlock()
 	select {
 	case f.wake <- struct{}{}:
 	default:
 	}
-	return t
+}
+
+// lastTicket is the ticket of the latest session handed in.
+func (f *flusher) lastTicket() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.added
 }
 
 // waitFor blocks until the flusher has written for every session handed in

@@ -42,31 +42,43 @@ func (l *lane) push(f frame, more []frame) {
 	l.q = append(l.q, more...)
 }
 
-// take empties the lane and returns its frames.
-func (l *lane) take() []frame {
-	q := l.q
-	l.q, l.bytes = nil, 0
-	return q
+// takeInto moves frames from the head of the lane to batch while *n, the
+// batch's cost so far, is below max (at least one frame in all), keeping
+// the lane's byte count.
+func (l *lane) takeInto(batch []frame, n *int, max int) []frame {
+	k, taken := 0, 0
+	for k < len(l.q) && (*n+taken < max || len(batch)+k == 0) {
+		taken += l.q[k].cost()
+		k++
+	}
+	if k == 0 {
+		return batch
+	}
+	if k == len(l.q) && batch == nil {
+		batch = l.q // the whole lane: hand over its array
+		l.q = nil
+	} else {
+		batch = append(batch, l.q[:k]...)
+		clear(l.q[:k])
+		l.q = l.q[k:]
+	}
+	l.bytes -= taken
+	*n += taken
+	return batch
 }
 
 // sendDirect queues control packets, acks and other packets meant for this
 // one client on the priority lane: they go before any queued broadcast.
-func (s *session) sendDirect(f frame, more ...frame) bool { return s.send(true, false, f, more) }
+func (s *session) sendDirect(f frame, more ...frame) bool {
+	_, ok := s.send(true, false, f, more)
+	return ok
+}
 
 // sendTo queues an event for this one client (a 1:1 message) on the
 // priority lane; a volatile one is dropped when the client is not ready.
 func (s *session) sendTo(f frame, volatile bool, more ...frame) bool {
-	return s.send(true, volatile, f, more)
-}
-
-// sendBroadcast queues one recipient's share of a broadcast that reaches
-// recipients sockets: on the priority lane for a small room, on the
-// broadcast lane for more.
-func (s *session) sendBroadcast(f frame, volatile bool, recipients int, more ...frame) bool {
-	if recipients <= inlineRecipients {
-		return s.send(true, volatile, f, more)
-	}
-	return s.send(false, volatile, f, more)
+	_, ok := s.send(true, volatile, f, more)
+	return ok
 }
 
 // queuedLocked is the bytes queued or held by a writer; s.mu held.
@@ -98,7 +110,9 @@ func (s *session) oldestBroadcastLocked() int64 {
 // frame goes to the server's flusher, which does the same; what the socket
 // does not take goes to the session's writer goroutine (writeLoop), so a
 // sender never waits for a client.
-func (s *session) send(priority, volatile bool, f frame, more []frame) bool {
+//
+// It returns, with ok, the bytes the client's queue holds after the send.
+func (s *session) send(priority, volatile bool, f frame, more []frame) (queued int, ok bool) {
 	now := time.Now().UnixNano()
 	f.at = now
 	cost := f.cost()
@@ -110,19 +124,19 @@ func (s *session) send(priority, volatile bool, f frame, more []frame) bool {
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
-		return false
+		return 0, false
 	}
-	queued := s.queuedLocked()
+	queued = s.queuedLocked()
 	if volatile && (queued > 0 || s.writing || (s.transport == transportPolling && !s.polling)) {
 		s.mu.Unlock()
 		s.srv.metrics.volatileDropped.Inc()
 		s.srv.notifyDrop(DropEvent{SID: s.sid, Reason: DropVolatile, Bytes: cost, Time: time.Now()})
-		return false
+		return queued, false
 	}
 	if cost > max {
 		s.mu.Unlock()
 		s.srv.metrics.oversize.Inc()
-		return false
+		return queued, false
 	}
 	if queued+cost > max || (!priority && s.tooOldLocked(now)) {
 		s.markClosedLocked(ReasonSlowConsumer, closeNow)
@@ -133,7 +147,7 @@ func (s *session) send(priority, volatile bool, f frame, more []frame) bool {
 			s.finishClose(ReasonSlowConsumer, closeNow)
 		}()
 		s.mu.Unlock()
-		return false
+		return 0, false
 	}
 	if priority {
 		s.prio.push(f, more)
@@ -143,10 +157,11 @@ func (s *session) send(priority, volatile bool, f frame, more []frame) bool {
 		s.bcast.bytes += cost
 	}
 	s.srv.queuedBytes.Add(int64(cost))
+	queued += cost
 	if s.transport != transportWebSocket || s.ws == nil {
 		s.wakePollLocked()
 		s.mu.Unlock()
-		return true
+		return queued, true
 	}
 	if !priority && !s.writing && s.srv.knobs.PacketGap == 0 {
 		// A fan-out to many: the flusher writes it, with whatever else
@@ -154,18 +169,16 @@ func (s *session) send(priority, volatile bool, f frame, more []frame) bool {
 		s.writing = true
 		s.wg.Add(1)
 		s.mu.Unlock()
-		t := s.srv.flush.add(s)
-		for cur := s.srv.flushTicket.Load(); cur < t && !s.srv.flushTicket.CompareAndSwap(cur, t); cur = s.srv.flushTicket.Load() {
-		}
-		return true
+		s.srv.flush.add(s)
+		return queued, true
 	}
-	if s.writing || s.srv.knobs.PacketGap > 0 || queued+cost > inlineMax {
+	if s.writing || s.srv.knobs.PacketGap > 0 || queued > inlineMax {
 		start := s.kickLocked()
 		s.mu.Unlock()
 		if start != nil {
 			go s.writeLoop(start)
 		}
-		return true
+		return queued, true
 	}
 	// Nobody is writing: become the writer for one non-blocking write.
 	s.writing = true
@@ -173,7 +186,7 @@ func (s *session) send(priority, volatile bool, f frame, more []frame) bool {
 	batch := s.takeLocked(inlineMax)
 	s.mu.Unlock()
 	s.writeNow(ws, batch)
-	return true
+	return queued, true
 }
 
 // tooOldLocked reports whether the oldest broadcast not yet written has
@@ -190,43 +203,15 @@ func (s *session) tooOldLocked(now int64) bool {
 // many of the frames came from the priority lane, for requeue.
 func (s *session) takeLocked(max int) []frame {
 	s.inflightAt, s.restAt = s.restAt, 0
-	var batch []frame
 	n := 0
-	take := func(l *lane) {
-		k := 0
-		for k < len(l.q) && (n < max || len(batch)+k == 0) {
-			n += l.q[k].cost()
-			k++
-		}
-		if k == 0 {
-			return
-		}
-		if k == len(l.q) && batch == nil {
-			batch = l.q
-			l.q = nil
-		} else {
-			batch = append(batch, l.q[:k]...)
-			clear(l.q[:k])
-			l.q = l.q[k:]
-		}
-	}
-	take(&s.prio)
+	batch := s.prio.takeInto(nil, &n, max)
 	s.takenPrio = len(batch)
 	if s.inflightAt == 0 && len(s.bcast.q) > 0 && n < max {
 		s.inflightAt = s.bcast.q[0].at
 	}
-	take(&s.bcast)
-	s.prio.bytes, s.bcast.bytes = laneBytes(s.prio.q), laneBytes(s.bcast.q)
+	batch = s.bcast.takeInto(batch, &n, max)
 	s.inflight += n
 	return batch
-}
-
-func laneBytes(q []frame) int {
-	n := 0
-	for i := range q {
-		n += q[i].cost()
-	}
-	return n
 }
 
 // requeueLocked puts back what a non-blocking write did not write: batch
@@ -256,32 +241,17 @@ func (s *session) requeueLocked(batch []frame, i int, rest []byte) {
 			s.restAt = bcastAt
 		}
 	}
-	if len(prio) > 0 {
-		s.prio.q = append(prio, s.prio.q...)
-	}
-	if len(bcast) > 0 {
-		s.bcast.q = append(bcast, s.bcast.q...)
-	}
-	added := laneBytes(prio) + laneBytes(bcast)
-	s.prio.bytes, s.bcast.bytes = laneBytes(s.prio.q), laneBytes(s.bcast.q)
-	s.srv.queuedBytes.Add(int64(added))
+	s.prio.putBack(prio)
+	s.bcast.putBack(bcast)
+	s.srv.queuedBytes.Add(int64(laneBytes(prio) + laneBytes(bcast)))
 }
 
-// takeAll empties both lanes for a polling response, priority first.
-func (s *session) takeAllLocked() []frame {
-	n := s.prio.bytes + s.bcast.bytes
-	s.srv.queuedBytes.Add(-int64(n))
-	s.inflightAt, s.restAt = 0, 0
-	defer s.notifyDrainedLocked()
-	if len(s.prio.q) == 0 {
-		return s.bcast.take()
+// putBack puts frames back at the head of the lane.
+func (l *lane) putBack(q []frame) {
+	if len(q) > 0 {
+		l.q = append(q, l.q...)
+		l.bytes += laneBytes(q)
 	}
-	if len(s.bcast.q) == 0 {
-		return s.prio.take()
-	}
-	b := append(s.prio.take(), s.bcast.q...)
-	s.bcast.take()
-	return b
 }
 
 // doneLocked records that the writer of the moment has written (or given
@@ -290,4 +260,13 @@ func (s *session) doneLocked() {
 	s.srv.queuedBytes.Add(-int64(s.inflight))
 	s.inflight, s.inflightAt = 0, 0
 	s.notifyDrainedLocked()
+}
+
+// laneBytes is the cost of frames.
+func laneBytes(q []frame) int {
+	n := 0
+	for i := range q {
+		n += q[i].cost()
+	}
+	return n
 }

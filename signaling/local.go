@@ -143,7 +143,7 @@ func (n *Namespace) deliver(p *Packet, opts BroadcastOptions) int {
 	reached := 0
 	var fo fanout
 	for _, s := range socks {
-		if s.Connected() && s.client.sess.sendFanout(&fo, first, opts.Volatile, len(socks), more...) {
+		if s.Connected() && s.client.sess.sendBroadcast(&fo, first, opts.Volatile, len(socks), more...) {
 			reached++
 			if wantSIDs {
 				sids = append(sids, s.id)
@@ -185,7 +185,7 @@ func (n *Namespace) deliverWithAck(ctx context.Context, p *Packet, opts Broadcas
 		}) {
 			continue
 		}
-		if s.client.sess.sendFanout(&fo, first, opts.Volatile, len(socks), more...) {
+		if s.client.sess.sendBroadcast(&fo, first, opts.Volatile, len(socks), more...) {
 			reached = append(reached, s)
 			if wantSIDs {
 				sids = append(sids, s.id)

@@ -16,12 +16,7 @@ type metrics struct {
 	disconnects         *prometheus.CounterVec // by reason
 	socketsConnected    prometheus.Counter
 	socketsDisconnected prometheus.Counter
-	eventsIn            prometheus.Counter
 	eventsOut           prometheus.Counter
-	deliveries          prometheus.Counter
-	bytesIn             prometheus.Counter
-	bytesOut            prometheus.Counter
-	slowConsumers       prometheus.Counter
 	volatileDropped     prometheus.Counter
 	payloadRejected     *prometheus.CounterVec // by transport
 	oversize            prometheus.Counter
@@ -30,7 +25,8 @@ type metrics struct {
 
 	open [2]atomic.Int64 // sessions by current transport
 
-	// Plain counts for Server.Stats, readable without the registry.
+	// Counts kept once, as plain atomics: Server.Stats reads them, and the
+	// registry reads them at scrape time (counterFunc).
 	count struct {
 		packetsIn, packetsOut atomic.Uint64 // Socket.IO packets (a broadcast counts per recipient)
 		bytesIn, bytesOut     atomic.Uint64 // Engine.IO bytes
@@ -55,18 +51,8 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 			Name: "socket_connects_total", Help: "Socket.IO namespace connections."}),
 		socketsDisconnected: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "socket_disconnects_total", Help: "Socket.IO namespace disconnections."}),
-		eventsIn: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
-			Name: "events_received_total", Help: "Events received from clients."}),
 		eventsOut: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "events_sent_total", Help: "Events and acks emitted (a broadcast counts once)."}),
-		deliveries: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
-			Name: "deliveries_total", Help: "Packets queued to clients (a broadcast counts once per recipient)."}),
-		bytesIn: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
-			Name: "received_bytes_total", Help: "Engine.IO bytes received from clients."}),
-		bytesOut: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
-			Name: "sent_bytes_total", Help: "Engine.IO bytes written to clients."}),
-		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
-			Name: "slow_consumer_disconnects_total", Help: "Clients disconnected because their send queue overflowed."}),
 		volatileDropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "volatile_dropped_total", Help: "Volatile packets dropped for clients not ready to write."}),
 		payloadRejected: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
@@ -98,7 +84,12 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 	}
 	collectors := []prometheus.Collector{
 		m.connections, m.handshakes, m.upgrades, m.disconnects, m.socketsConnected, m.socketsDisconnected,
-		m.eventsIn, m.eventsOut, m.deliveries, m.bytesIn, m.bytesOut, m.slowConsumers, m.volatileDropped,
+		m.eventsOut, m.volatileDropped,
+		counterFunc(ns, sub, "events_received_total", "Events received from clients.", &m.count.packetsIn),
+		counterFunc(ns, sub, "deliveries_total", "Packets queued to clients (a broadcast counts once per recipient).", &m.count.packetsOut),
+		counterFunc(ns, sub, "received_bytes_total", "Engine.IO bytes received from clients.", &m.count.bytesIn),
+		counterFunc(ns, sub, "sent_bytes_total", "Engine.IO bytes written to clients.", &m.count.bytesOut),
+		counterFunc(ns, sub, "slow_consumer_disconnects_total", "Clients disconnected because they did not keep up (queue bytes or age).", &m.count.slowConsumers),
 		m.payloadRejected, m.oversize, m.queueDelay, m.producerWait,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "queued_bytes",
 			Help: "Bytes queued to clients now and not yet written, over all connections."},
@@ -152,20 +143,19 @@ func (m *metrics) closed(t transportKind, reason string) {
 	m.count.sessionsClosed.Add(1)
 }
 
-func (m *metrics) received(n int) {
-	m.bytesIn.Add(float64(n))
-	m.count.bytesIn.Add(uint64(n))
-}
+func (m *metrics) received(n int) { m.count.bytesIn.Add(uint64(n)) }
 
-func (m *metrics) wrote(n int) {
-	m.bytesOut.Add(float64(n))
-	m.count.bytesOut.Add(uint64(n))
-}
+func (m *metrics) wrote(n int) { m.count.bytesOut.Add(uint64(n)) }
 
 func (m *metrics) eventOut(recipients int) {
 	m.eventsOut.Inc()
-	m.deliveries.Add(float64(recipients))
 	m.count.packetsOut.Add(uint64(recipients))
+}
+
+// counterFunc exposes a count kept as an atomic as a counter.
+func counterFunc(ns, sub, name, help string, v *atomic.Uint64) prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: name, Help: help},
+		func() float64 { return float64(v.Load()) })
 }
 
 // collectorSet is the component's metrics as one Collector, registered

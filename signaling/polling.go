@@ -3,6 +3,7 @@ package signaling
 import (
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"time"
 
@@ -75,7 +76,8 @@ func (s *session) servePollGet(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 	}
-	batch := s.takeAllLocked()
+	batch := s.takeLocked(math.MaxInt)
+	s.doneLocked() // the response body takes it all at once
 	closed, mode := s.state != stateOpen, s.mode
 	s.polling = false
 	s.mu.Unlock()
@@ -85,7 +87,8 @@ func (s *session) servePollGet(w http.ResponseWriter, r *http.Request) {
 // servePollFinal answers the GET that follows a close, from a tombstone.
 func (s *session) servePollFinal(w http.ResponseWriter) {
 	s.mu.Lock()
-	batch := s.takeAllLocked()
+	batch := s.takeLocked(math.MaxInt)
+	s.doneLocked() // the response body takes it all at once
 	mode := s.mode
 	s.mu.Unlock()
 	s.writePoll(w, batch, true, mode)

@@ -31,8 +31,6 @@ type Server struct {
 	metrics     *metrics
 	hb          *heartbeat
 	flush       *flusher
-	// flushTicket is the flusher's latest ticket, for producers to wait on.
-	flushTicket atomic.Uint64
 	// queuedBytes is what every client's lanes hold, for the gauge.
 	queuedBytes atomic.Int64
 	upgrade     *websocket.Upgrader

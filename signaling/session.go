@@ -256,7 +256,6 @@ func (s *session) finishClose(reason string, mode closeMode) {
 		drop.NetConn().Close()
 	}
 	if slow {
-		s.srv.metrics.slowConsumers.Inc()
 		s.srv.metrics.count.slowConsumers.Add(1)
 		s.srv.notifyDrop(DropEvent{SID: s.sid, Reason: DropSlowConsumer, Bytes: queued, Time: time.Now()})
 	}

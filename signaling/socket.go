@@ -473,7 +473,6 @@ func (s *Socket) onEvent(pkt socketio.Packet, atts [][]byte) error {
 		size += len(a)
 	}
 	srv := s.nsp.srv
-	srv.metrics.eventsIn.Inc()
 	srv.metrics.count.packetsIn.Add(1)
 	if srv.observing(func(o *Observer) bool { return o.Event != nil }) {
 		e := MessageEvent{Direction: In, Namespace: s.nsp.name, Event: event, SID: s.id, Bytes: size}
