@@ -9,13 +9,25 @@ import (
 	"github.com/noomrtc/noom/admin/source"
 )
 
-const redacted = "[redacted]"
+// Redacted stands for a secret value in every admin view (the console and
+// the Socket.IO Admin UI's).
+const Redacted = "[redacted]"
+
+const redacted = Redacted
 
 // secretHeaders are never shown.
 var secretHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization", "X-Api-Key", "X-Auth-Token"}
 
 // secretWords mark a query parameter or auth payload key as secret.
 var secretWords = []string{"auth", "token", "password", "passwd", "secret", "key", "credential", "session", "cookie", "jwt"}
+
+// IsSecretHeader reports whether a header (any case) carries credentials
+// and is never shown.
+func IsSecretHeader(name string) bool { return isSecret(name, secretHeaders) }
+
+// IsSecretName reports whether a query parameter or auth payload key looks
+// like it holds a secret.
+func IsSecretName(name string) bool { return isSecretName(name) }
 
 func isSecretName(name string) bool {
 	n := strings.ToLower(name)

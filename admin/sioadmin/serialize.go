@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/noomrtc/noom/admin"
+
 	"github.com/noomrtc/noom/signaling"
 )
 
@@ -37,24 +39,10 @@ type handshake struct {
 	XDomain bool              `json:"xdomain"`
 }
 
-const redacted = "[redacted]"
+// The console's redaction rules, so both views hide the same things.
+const redacted = admin.Redacted
 
-// secretHeaders are never shown (lower case, as Node names headers).
-var secretHeaders = map[string]bool{"authorization": true, "cookie": true, "proxy-authorization": true,
-	"x-api-key": true, "x-auth-token": true}
-
-// secretWords mark a query parameter as secret.
-var secretWords = []string{"auth", "token", "password", "passwd", "secret", "key", "credential", "session", "cookie", "jwt"}
-
-func secretName(name string) bool {
-	n := strings.ToLower(name)
-	for _, w := range secretWords {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
-}
+var secretName = admin.IsSecretName
 
 // isoTime is a JavaScript Date's JSON form.
 func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
@@ -74,7 +62,7 @@ func (a *Admin) serialize(s *signaling.Socket, v signaling.SocketView) serialize
 	headers := make(map[string]string, len(hs.Headers))
 	for k, vs := range hs.Headers {
 		lk := strings.ToLower(k)
-		if secretHeaders[lk] {
+		if admin.IsSecretHeader(lk) {
 			headers[lk] = redacted
 			continue
 		}
