@@ -47,7 +47,7 @@ func startAdmin(o *options, hub *signaling.Server, turn *stunturn.Server, calls 
 	if err != nil {
 		return nil, "", err
 	}
-	b := newHubBridge(hub, reg, o.AdminShowPayloads)
+	b := newHubBridge(hub, o.AdminShowPayloads)
 	cfg := admin.Config{
 		Hub: b, Actions: b, User: o.AdminUser, PasswordHash: hash,
 		ReadOnly: o.AdminReadOnly, ShowPayloads: o.AdminShowPayloads, Version: buildVersion(),
@@ -167,35 +167,30 @@ func isHTTPS(trusted []string) func(*http.Request) bool {
 }
 
 // hubBridge implements source.Hub and source.Actions over the hub's public
-// API. It keeps a small index of the sockets it saw connect (address,
-// connect time, nickname, counters), fed by its observer, because the hub
-// has no cheap per-socket read of these yet.
+// API. It keeps a small index of what the hub does not track per socket
+// (the call app's nickname, packet and byte counters), fed by its
+// observer; address, transport and connect time come from the hub.
 type hubBridge struct {
 	hub          *signaling.Server
-	gather       prometheus.Gatherer
 	showPayloads bool
 	sink         atomic.Pointer[func(source.Event)]
 	remove       func()
 
 	mu sync.RWMutex
-	// mu guards the following fields.
-	nsps  map[string]struct{} // namespaces that had a socket
+	// mu guards the following field.
 	socks map[sockKey]*sockMeta
 }
 
 type sockKey struct{ nsp, sid string }
 
 type sockMeta struct {
-	addr, transport string
-	at              time.Time
-	name            atomic.Pointer[string]
+	name atomic.Pointer[string]
 
 	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64
 }
 
-func newHubBridge(hub *signaling.Server, g prometheus.Gatherer, showPayloads bool) *hubBridge {
-	b := &hubBridge{hub: hub, gather: g, showPayloads: showPayloads,
-		nsps: map[string]struct{}{"/": {}}, socks: map[sockKey]*sockMeta{}}
+func newHubBridge(hub *signaling.Server, showPayloads bool) *hubBridge {
+	b := &hubBridge{hub: hub, showPayloads: showPayloads, socks: map[sockKey]*sockMeta{}}
 	b.remove = hub.Observe(signaling.Observer{Connect: b.onConnect, Disconnect: b.onDisconnect,
 		Join:  func(e signaling.RoomEvent) { b.onRoom(source.KindJoin, e) },
 		Leave: func(e signaling.RoomEvent) { b.onRoom(source.KindLeave, e) }, Event: b.onEvent})
@@ -221,8 +216,7 @@ func (b *hubBridge) meta(nsp, sid string) *sockMeta {
 
 func (b *hubBridge) onConnect(e signaling.SocketEvent) {
 	b.mu.Lock()
-	b.nsps[e.Namespace] = struct{}{}
-	b.socks[sockKey{e.Namespace, e.SID}] = &sockMeta{addr: e.RemoteAddr, transport: e.Transport, at: e.Time}
+	b.socks[sockKey{e.Namespace, e.SID}] = &sockMeta{}
 	b.mu.Unlock()
 	b.emit(source.Event{Time: e.Time, Kind: source.KindConnect, Namespace: e.Namespace, SID: e.SID, Transport: e.Transport, Address: e.RemoteAddr})
 }
@@ -375,20 +369,17 @@ func (b *hubBridge) RoomMembers(nsp, room string) ([]string, bool) {
 	return ids, len(ids) > 0
 }
 
-func (b *hubBridge) socketOf(n *signaling.Namespace, sid string, rooms []string) source.Socket {
-	s := source.Socket{Namespace: n.Name(), SID: sid, Rooms: slices.DeleteFunc(rooms, func(r string) bool { return r == sid })}
+func (b *hubBridge) socketOf(n *signaling.Namespace, v signaling.SocketView, rooms []string) source.Socket {
+	s := source.Socket{Namespace: n.Name(), SID: v.ID, Address: v.RemoteAddr, Transport: v.Transport, ConnectedAt: v.Connected,
+		Rooms: slices.DeleteFunc(rooms, func(r string) bool { return r == v.ID })}
 	if s.Rooms == nil {
 		s.Rooms = []string{}
 	}
-	if m := b.meta(n.Name(), sid); m != nil {
-		s.Address, s.Transport, s.ConnectedAt = m.addr, m.transport, m.at
+	if m := b.meta(n.Name(), v.ID); m != nil {
 		if p := m.name.Load(); p != nil {
 			s.Name = *p
 		}
 		s.PacketsIn, s.BytesIn, s.PacketsOut, s.BytesOut = m.packetsIn.Load(), m.bytesIn.Load(), m.packetsOut.Load(), m.bytesOut.Load()
-	}
-	if live := n.Socket(sid); live != nil {
-		s.Transport = live.Transport()
 	}
 	return s
 }
@@ -405,7 +396,7 @@ func (b *hubBridge) Sockets(nsp string) ([]source.Socket, bool) {
 		if s := n.Socket(v.ID); s != nil {
 			rooms = s.Rooms()
 		}
-		out = append(out, b.socketOf(n, v.ID, rooms))
+		out = append(out, b.socketOf(n, v, rooms))
 	})
 	return out, true
 }
@@ -421,7 +412,7 @@ func (b *hubBridge) Socket(nsp, sid string) (source.SocketDetail, bool) {
 		return source.SocketDetail{}, false
 	}
 	hs := s.Handshake()
-	return source.SocketDetail{Socket: b.socketOf(n, sid, s.Rooms()), Headers: hs.Headers, Query: hs.Query,
+	return source.SocketDetail{Socket: b.socketOf(n, s.View(), s.Rooms()), Headers: hs.Headers, Query: hs.Query,
 		Auth: string(hs.Auth), Host: hs.Host, Secure: hs.Secure}, true
 }
 

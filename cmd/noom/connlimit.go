@@ -64,11 +64,7 @@ func remoteHost(a net.Addr) string {
 	if ta, ok := a.(*net.TCPAddr); ok {
 		return ta.IP.String()
 	}
-	host, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	return host
+	return hostOnly(a.String())
 }
 
 // countedConn releases its slot once, when closed.
