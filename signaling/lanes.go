@@ -37,9 +37,13 @@ type lane struct {
 	bytes int
 }
 
-func (l *lane) push(f frame, more []frame) {
+func (l *lane) push(f frame, more []frame, at int64) {
+	n := len(l.q)
 	l.q = append(l.q, f)
 	l.q = append(l.q, more...)
+	for i := n; i < len(l.q); i++ {
+		l.q[i].at = at // on the lane's copies: more may be shared by other senders
+	}
 }
 
 // takeInto moves frames from the head of the lane to batch while *n, the
@@ -114,10 +118,8 @@ func (s *session) oldestBroadcastLocked() int64 {
 // It returns, with ok, the bytes the client's queue holds after the send.
 func (s *session) send(priority, volatile bool, f frame, more []frame) (queued int, ok bool) {
 	now := time.Now().UnixNano()
-	f.at = now
 	cost := f.cost()
 	for i := range more {
-		more[i].at = now
 		cost += more[i].cost()
 	}
 	max := s.srv.cfg.MaxQueueBytes
@@ -127,7 +129,10 @@ func (s *session) send(priority, volatile bool, f frame, more []frame) (queued i
 		return 0, false
 	}
 	queued = s.queuedLocked()
-	if volatile && (queued > 0 || s.writing || (s.transport == transportPolling && !s.polling)) {
+	// A volatile packet goes only if nothing waits in the lanes (a write
+	// in flight is no backlog: the packet leaves with the next one), and,
+	// on polling, only while a GET is there to take it.
+	if volatile && (s.prio.bytes+s.bcast.bytes > 0 || (s.transport == transportPolling && !s.polling)) {
 		s.mu.Unlock()
 		s.srv.metrics.volatileDropped.Inc()
 		s.srv.notifyDrop(DropEvent{SID: s.sid, Reason: DropVolatile, Bytes: cost, Time: time.Now()})
@@ -150,10 +155,10 @@ func (s *session) send(priority, volatile bool, f frame, more []frame) (queued i
 		return 0, false
 	}
 	if priority {
-		s.prio.push(f, more)
+		s.prio.push(f, more, now)
 		s.prio.bytes += cost
 	} else {
-		s.bcast.push(f, more)
+		s.bcast.push(f, more, now)
 		s.bcast.bytes += cost
 	}
 	s.srv.queuedBytes.Add(int64(cost))
