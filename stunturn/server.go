@@ -314,12 +314,13 @@ func (s *Server) eventHandler() turn.EventHandler {
 			s.notifyAllocation(a.key, func(o *Observer) func(AllocationInfo) { return o.AllocationCreated })
 		},
 		OnAllocationDeleted: func(src, dst net.Addr, _, _, _ string) {
-			a := s.st.allocationDeleted(keyOf(src, dst))
+			now := time.Now()
+			a := s.st.allocationDeleted(keyOf(src, dst), func(a *allocation) {
+				s.m.lifetime.Observe(now.Sub(a.created).Seconds())
+			})
 			if a == nil {
 				return
 			}
-			now := time.Now()
-			s.m.lifetime.Observe(now.Sub(a.created).Seconds())
 			// Deleted: nothing changes a any more, so it is read unlocked.
 			each(s, func(o *Observer) func(AllocationInfo) { return o.AllocationDeleted },
 				func() AllocationInfo { return a.infoLocked(now) })

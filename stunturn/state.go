@@ -231,12 +231,18 @@ func (st *state) allocationCreated(a *allocation) {
 }
 
 // allocationDeleted forgets the allocation of key and returns it, or nil.
-func (st *state) allocationDeleted(key tupleKey) *allocation {
+// allocationDeleted forgets key's allocation and returns it; ended, if
+// set, runs under the lock first, so that whoever waits for the state to
+// empty (Close) also sees what ended records (the lifetime metric).
+func (st *state) allocationDeleted(key tupleKey, ended func(*allocation)) *allocation {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	a := st.allocs[key]
 	if a == nil {
 		return nil
+	}
+	if ended != nil {
+		ended(a)
 	}
 	st.dropLocked(a)
 	return a
