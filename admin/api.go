@@ -16,12 +16,12 @@ func (c *Console) apiRooms(w http.ResponseWriter, r *http.Request, u who) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	rooms, ok := c.cfg.Hub.Rooms(l.nsp)
+	res, ok := c.listRooms(l)
 	if !ok {
 		writeError(w, http.StatusNotFound, "no such namespace")
 		return
 	}
-	writeJSON(w, http.StatusOK, pageRooms(rooms, l))
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (c *Console) apiSockets(w http.ResponseWriter, r *http.Request, u who) {
@@ -30,12 +30,12 @@ func (c *Console) apiSockets(w http.ResponseWriter, r *http.Request, u who) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	socks, ok := c.cfg.Hub.Sockets(l.nsp)
+	res, ok := c.listSockets(l)
 	if !ok {
 		writeError(w, http.StatusNotFound, "no such namespace")
 		return
 	}
-	writeJSON(w, http.StatusOK, pageSockets(socks, l))
+	writeJSON(w, http.StatusOK, res)
 }
 
 // roomJSON is GET rooms/{nsp}/{room}.

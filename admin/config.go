@@ -47,6 +47,11 @@ type Config struct {
 	// ViewerBuffer is how many events one live viewer may lag behind
 	// before the oldest are skipped and counted. Default 512.
 	ViewerBuffer int
+	// ViewerRate is how many events a second one live viewer is sent at
+	// most (after its filters), bursts up to one second's worth; the rest
+	// are counted as skipped ("1,234 events not shown"), so that watching
+	// a busy hub costs it little. Default 1000; -1 means no limit.
+	ViewerRate int
 	// MaxViewers bounds concurrent live viewers. Default 32.
 	MaxViewers int
 	// History is how long overview charts reach back, sampled every
@@ -106,6 +111,7 @@ func (c *Config) setDefaults() {
 	def(&c.RingSize, 1000)
 	def(&c.ViewerBuffer, 512)
 	def(&c.MaxViewers, 32)
+	def(&c.ViewerRate, 1000)
 	def(&c.MaxSessions, 256)
 	def(&c.LoginFailures, 5)
 	def(&c.GlobalLoginFailures, 100)
@@ -141,6 +147,9 @@ func (c *Config) validate() error {
 		if v < 0 {
 			return fmt.Errorf("%w: %s must not be negative", ErrConfig, name)
 		}
+	}
+	if c.ViewerRate < -1 {
+		return fmt.Errorf("%w: ViewerRate must be positive, or -1 for no limit", ErrConfig)
 	}
 	if c.History < time.Second || c.SessionIdle < 0 || c.SessionMax < 0 || c.LoginWindow < 0 {
 		return fmt.Errorf("%w: durations must be positive (History at least 1s)", ErrConfig)

@@ -35,8 +35,7 @@ func (c *Console) roomsPage(w http.ResponseWriter, r *http.Request, u who) {
 		c.errorPage(w, r, u, http.StatusBadRequest, "Bad request", err.Error())
 		return
 	}
-	rooms, _ := c.cfg.Hub.Rooms(l.nsp)
-	res := pageRooms(rooms, l)
+	res, _ := c.listRooms(l)
 	info := c.listInfo(l)
 	info.Total, info.Next = res.Total, res.Next
 	c.render(w, r, http.StatusOK, views.RoomsPage(c.page(u, "rooms", "Rooms"), info, res.Items))
@@ -48,8 +47,7 @@ func (c *Console) socketsPage(w http.ResponseWriter, r *http.Request, u who) {
 		c.errorPage(w, r, u, http.StatusBadRequest, "Bad request", err.Error())
 		return
 	}
-	socks, _ := c.cfg.Hub.Sockets(l.nsp)
-	res := pageSockets(socks, l)
+	res, _ := c.listSockets(l)
 	info := c.listInfo(l)
 	info.Total, info.Next = res.Total, res.Next
 	c.render(w, r, http.StatusOK, views.SocketsPage(c.page(u, "sockets", "Sockets"), info, res.Items))

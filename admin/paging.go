@@ -121,6 +121,47 @@ type list[T any] struct {
 	Total int    `json:"total"`
 }
 
+// listRooms answers a rooms list: one page from the hub when it can page
+// (no search text, public rooms only), else the whole list filtered and
+// cut here. A cursor belongs to the path that made it, and a query always
+// takes the same path.
+func (c *Console) listRooms(l listQuery) (list[source.Room], bool) {
+	if p, ok := c.cfg.Hub.(source.Pager); ok && l.q == "" && !l.private {
+		pg, ok := p.RoomPage(l.nsp, l.sort == "size", l.cursor.key, l.limit)
+		return fromPage(pg), ok
+	}
+	rooms, ok := c.cfg.Hub.Rooms(l.nsp)
+	if !ok {
+		return list[source.Room]{Items: []source.Room{}}, false
+	}
+	return pageRooms(rooms, l), true
+}
+
+// listSockets answers a sockets list, as listRooms does.
+func (c *Console) listSockets(l listQuery) (list[source.Socket], bool) {
+	if p, ok := c.cfg.Hub.(source.Pager); ok && l.q == "" {
+		pg, ok := p.SocketPage(l.nsp, l.room, l.cursor.key, l.limit)
+		return fromPage(pg), ok
+	}
+	socks, ok := c.cfg.Hub.Sockets(l.nsp)
+	if !ok {
+		return list[source.Socket]{Items: []source.Socket{}}, false
+	}
+	return pageSockets(socks, l), true
+}
+
+// fromPage wraps a hub's page and its cursor.
+func fromPage[T any](p source.Page[T]) list[T] {
+	out := list[T]{Items: p.Items, Total: p.Total}
+	if out.Items == nil {
+		out.Items = []T{}
+	}
+	if p.Next != "" {
+		out.Next = encodeCursor(p.Next, 0)
+	}
+	return out
+}
+
 // pageRooms filters, sorts and cuts one page of rooms.
 func pageRooms(rooms []source.Room, l listQuery) list[source.Room] {
 	q := strings.ToLower(l.q)

@@ -36,7 +36,7 @@ func (c *Console) apiEvents(w http.ResponseWriter, r *http.Request, u who) {
 		}
 		since = n
 	}
-	v := c.stream.subscribe(f, c.cfg.ViewerBuffer, c.cfg.MaxViewers)
+	v := c.stream.subscribe(f, c.cfg.ViewerBuffer, c.cfg.MaxViewers, c.cfg.ViewerRate)
 	if v == nil {
 		writeError(w, http.StatusServiceUnavailable, "too many live viewers")
 		return

@@ -3,6 +3,7 @@ package admin
 import (
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/noomrtc/noom/admin/source"
 )
@@ -63,14 +64,16 @@ func (s *stream) recent(f filter, max int) []source.Event {
 	return out
 }
 
-// subscribe adds a viewer, or returns nil when max viewers are watching.
-func (s *stream) subscribe(f filter, buffer, max int) *viewer {
+// subscribe adds a viewer that takes at most rate events a second (0: no
+// limit), or returns nil when max viewers are watching.
+func (s *stream) subscribe(f filter, buffer, max, rate int) *viewer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.viewers) >= max {
 		return nil
 	}
-	v := &viewer{f: f, buf: make([]source.Event, buffer), ready: make(chan struct{}, 1), m: s.m}
+	v := &viewer{f: f, buf: make([]source.Event, buffer), ready: make(chan struct{}, 1), m: s.m,
+		rate: float64(rate), tokens: float64(rate)}
 	s.viewers[v] = struct{}{}
 	s.m.viewers.Inc()
 	return v
@@ -96,12 +99,37 @@ type viewer struct {
 	buf     []source.Event // circular
 	head, n int
 	skipped uint64 // dropped since the last take
+
+	// A token bucket of rate events a second, bursts up to one second's
+	// worth, refilled by the events' own times: past it an event is
+	// skipped and counted, before it costs the viewer anything. Nobody
+	// reads tens of thousands of events a second, and encoding them would
+	// take the hub's time.
+	rate, tokens float64
+	last         time.Time
 }
 
-// push adds e, dropping the oldest waiting event when full. It never
-// blocks.
+// push adds e, dropping the oldest waiting event when full, or skipping e
+// past the viewer's rate. It never blocks.
 func (v *viewer) push(e source.Event) {
 	v.mu.Lock()
+	if v.rate > 0 {
+		now := e.Time
+		if now.IsZero() {
+			now = time.Now()
+		}
+		if dt := now.Sub(v.last); dt > 0 {
+			v.tokens = min(v.rate, v.tokens+dt.Seconds()*v.rate)
+			v.last = now
+		}
+		if v.tokens < 1 {
+			v.skipped++
+			v.m.skipped.Inc()
+			v.mu.Unlock()
+			return
+		}
+		v.tokens--
+	}
 	if v.n == len(v.buf) {
 		v.head = (v.head + 1) % len(v.buf)
 		v.n--

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/noomrtc/noom/admin/source"
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,8 +49,8 @@ func TestStreamRingBound(t *testing.T) {
 func TestStreamSkipsUnderFlood(t *testing.T) {
 	m := testMetrics(t)
 	s := newStream(10, m)
-	slow := s.subscribe(filter{Namespace: "/"}, 64, 4)
-	other := s.subscribe(filter{Namespace: "/chat"}, 64, 4)
+	slow := s.subscribe(filter{Namespace: "/"}, 64, 4, 0)
+	other := s.subscribe(filter{Namespace: "/chat"}, 64, 4, 0)
 	const writers, each = 8, 5000
 	var wg sync.WaitGroup
 	for w := range writers {
@@ -98,7 +99,7 @@ func TestStreamSkipsUnderFlood(t *testing.T) {
 
 func TestStreamMaxViewers(t *testing.T) {
 	s := newStream(10, testMetrics(t))
-	a, b := s.subscribe(filter{}, 4, 1), s.subscribe(filter{}, 4, 1)
+	a, b := s.subscribe(filter{}, 4, 1, 0), s.subscribe(filter{}, 4, 1, 0)
 	if a == nil || b != nil {
 		t.Fatalf("max 1 viewer: got %v and %v", a, b)
 	}
@@ -127,7 +128,7 @@ func BenchmarkPublish(b *testing.B) {
 		b.Run(fmt.Sprintf("viewers=%d", n), func(b *testing.B) {
 			s := newStream(1000, testMetrics(b))
 			for range n {
-				s.subscribe(filter{}, 512, 32)
+				s.subscribe(filter{}, 512, 32, 0)
 			}
 			e := source.Event{Kind: source.KindOut, Namespace: "/", Event: "signal", Rooms: []string{"room"}, Recipients: 4, Bytes: 300}
 			b.ReportAllocs()
@@ -135,5 +136,41 @@ func BenchmarkPublish(b *testing.B) {
 				s.publish(e)
 			}
 		})
+	}
+}
+
+// A viewer takes at most its rate of events a second, bursts up to one
+// second's worth, counted by the events' own times: a flood past it is
+// skipped and counted before it costs anything, and time refills it.
+func TestStreamViewerRate(t *testing.T) {
+	m := testMetrics(t)
+	s := newStream(10, m)
+	v := s.subscribe(filter{}, 1000, 4, 100)
+	t0 := time.Unix(1000, 0)
+	for i := range 500 { // 500 events within one millisecond
+		s.publish(source.Event{Time: t0.Add(time.Duration(i) * time.Microsecond / 2)})
+	}
+	got, skipped := v.take(nil)
+	if len(got) != 100 || skipped != 400 {
+		t.Fatalf("flood: %d delivered, %d skipped; want 100 and 400", len(got), skipped)
+	}
+	// Half a second later, half the bucket is back.
+	for i := range 200 {
+		s.publish(source.Event{Time: t0.Add(500*time.Millisecond + time.Duration(i)*time.Microsecond)})
+	}
+	got, skipped = v.take(nil)
+	if len(got) != 50 || skipped != 150 {
+		t.Fatalf("after 0.5 s: %d delivered, %d skipped; want 50 and 150", len(got), skipped)
+	}
+	if n := testutil.ToFloat64(m.skipped); n != 550 {
+		t.Fatalf("skipped metric %v, want 550", n)
+	}
+	// An unlimited viewer gets everything its buffer holds.
+	u := s.subscribe(filter{}, 1000, 4, -1)
+	for range 300 {
+		s.publish(source.Event{Time: t0})
+	}
+	if got, skipped := u.take(nil); len(got) != 300 || skipped != 0 {
+		t.Fatalf("unlimited: %d delivered, %d skipped", len(got), skipped)
 	}
 }

@@ -37,6 +37,27 @@ type Hub interface {
 	Observe(f func(Event)) (remove func())
 }
 
+// Pager is what a Hub may add so that a page of a list costs a page, not a
+// walk of every socket: the console uses it for lists without a search
+// text (browsing, and sockets of one room), and Rooms or Sockets for
+// searches. Cursors are the implementation's own opaque text.
+type Pager interface {
+	// RoomPage returns public rooms (no socket's own room) sorted by name,
+	// or by size, descending, then name; ok is false for an unknown
+	// namespace.
+	RoomPage(nsp string, bySize bool, cursor string, limit int) (p Page[Room], ok bool)
+	// SocketPage returns sockets sorted by id, only the members of room
+	// when it is not empty.
+	SocketPage(nsp, room, cursor string, limit int) (p Page[Socket], ok bool)
+}
+
+// Page is one page of a sorted list.
+type Page[T any] struct {
+	Items []T
+	Next  string // the cursor of the next page; empty on the last
+	Total int    // items over all pages
+}
+
 // Actions change the hub. Each returns ErrNotFound (from the admin
 // package's point of view, any error wrapping NotFound) when the socket,
 // room or namespace is gone.

@@ -18,7 +18,10 @@
 //     while the room senders saturate the hub (closed loop, or -bcast-rate
 //     a second): p50/p95/p99/max of each, the ratio of the p99s, and the
 //     sockets the hub disconnected (slow consumers) meanwhile. A relay
-//     stuck behind a broadcast backlog shows here.
+//     stuck behind a broadcast backlog shows here;
+//  6. admin viewer (-viewer console|socketio): broadcast and relay
+//     throughput without and with an admin viewer attached, in
+//     alternating rounds (viewer.go).
 //
 // With no -server it starts its own hub in a child process ("noom-load
 // serve"), so that the RSS it reads is the hub's alone. It only ever
@@ -74,6 +77,10 @@ type loadOptions struct {
 	settle                      time.Duration
 	hubProcs, hubMaxQueue       int
 	pin, hold                   bool
+	viewer                      string
+	viewerRounds                int
+	viewerFor                   time.Duration
+	viewerPairs, relayWindow    int
 }
 
 func parseLoad(args []string) (loadOptions, error) {
@@ -95,6 +102,11 @@ func parseLoad(args []string) (loadOptions, error) {
 	fs.DurationVar(&o.settle, "settle", 2*time.Second, "wait after opening the connections before reading the idle RSS")
 	fs.IntVar(&o.hubProcs, "hub-procs", 1, "GOMAXPROCS of the hub process")
 	fs.IntVar(&o.hubMaxQueue, "hub-max-queue-bytes", 0, "the hub's signaling.Config.MaxQueueBytes; 0 keeps its default")
+	fs.StringVar(&o.viewer, "viewer", "none", "admin viewer phase: none, console (the admin console's live stream and lists) or socketio (the Socket.IO Admin UI namespace, development mode): broadcast and relay throughput without and with the viewer, in alternating rounds")
+	fs.IntVar(&o.viewerRounds, "viewer-rounds", 3, "rounds of {without, with} the viewer")
+	fs.DurationVar(&o.viewerFor, "viewer-for", 3*time.Second, "how long the broadcast and the relay run in each half of a viewer round")
+	fs.IntVar(&o.viewerPairs, "viewer-pairs", 16, "relay pairs of the viewer phase (outside the broadcast rooms), each bouncing signals as fast as the hub relays them")
+	fs.IntVar(&o.relayWindow, "relay-window", 8, "signals each viewer-phase pair keeps in flight")
 	fs.BoolVar(&o.pin, "pin", false, "pin the hub to CPU 0 and the load clients to the other CPUs (Linux), so they do not take each other's time")
 	fs.BoolVar(&o.hold, "hold", false, "keep the connections open after the runs until interrupted (for profiling the hub)")
 	if err := fs.Parse(args); err != nil {
@@ -107,6 +119,12 @@ func parseLoad(args []string) (loadOptions, error) {
 		return o, fmt.Errorf("-conns %d is too few for -rooms %d × -room %d and -pairs %d", o.conns, o.rooms, o.members, o.pairs)
 	case o.bcastWindow < 1 || o.bcastWindow > 64:
 		return o, fmt.Errorf("-bcast-window must be within 1..64")
+	case o.viewer != "none" && o.viewer != "console" && o.viewer != "socketio":
+		return o, fmt.Errorf("-viewer %q: want none, console or socketio", o.viewer)
+	case o.viewer != "none" && o.rooms*o.members+2*o.viewerPairs > o.conns-2*o.pairs:
+		return o, fmt.Errorf("-conns %d is too few for the broadcast rooms, -pairs %d and -viewer-pairs %d", o.conns, o.pairs, o.viewerPairs)
+	case o.viewer != "none" && (o.viewerRounds < 1 || o.viewerFor <= 0 || o.viewerPairs < 1 || o.relayWindow < 1):
+		return o, fmt.Errorf("-viewer-rounds, -viewer-for, -viewer-pairs and -relay-window must be positive")
 	}
 	return o, nil
 }
@@ -117,7 +135,7 @@ func load(ctx context.Context, args []string) error {
 		return err
 	}
 	raiseFileLimit()
-	srv, err := startServer(ctx, o.hubProcs, o.hubMaxQueue)
+	srv, err := startServer(ctx, o.hubProcs, o.hubMaxQueue, o.viewer)
 	if err != nil {
 		return err
 	}
@@ -183,6 +201,13 @@ func load(ctx context.Context, args []string) error {
 	// 5. 1:1 relay inside the broadcast rooms, unloaded, then under load.
 	if o.pairs > 0 {
 		if err := relayPhases(ctx, srv, o, rooms, pad); err != nil {
+			return err
+		}
+	}
+	// 6. The cost of an admin viewer.
+	if o.viewer != "none" {
+		first := o.rooms * o.members
+		if err := viewerPhase(ctx, srv, o, rooms, relayPairs{conns[first : first+2*o.viewerPairs]}, pad); err != nil {
 			return err
 		}
 	}
@@ -415,12 +440,19 @@ type server struct {
 	http *http.Client
 }
 
-func startServer(ctx context.Context, procs, maxQueue int) (*server, error) {
+func startServer(ctx context.Context, procs, maxQueue int, viewer string) (*server, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "serve", "-addr", "127.0.0.1:0", "-max-queue-bytes", strconv.Itoa(maxQueue))
+	args := []string{"serve", "-addr", "127.0.0.1:0", "-max-queue-bytes", strconv.Itoa(maxQueue)}
+	switch viewer {
+	case "console":
+		args = append(args, "-admin-password", viewerPassword)
+	case "socketio":
+		args = append(args, "-sioadmin")
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", procs))
 	dieWithParent(cmd)
 	cmd.Stderr = os.Stderr

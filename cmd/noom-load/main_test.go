@@ -158,3 +158,40 @@ func BenchmarkReceive(b *testing.B) {
 		}
 	})
 }
+
+// TestSmallLoadViewers runs the admin-viewer phase with each viewer: the
+// viewer must attach, see events and the console's lists answer (an error
+// of the viewer fails the run), and every round must print.
+func TestSmallLoadViewers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	for _, kind := range []string{"console", "socketio"} {
+		t.Run(kind, func(t *testing.T) {
+			var out bytes.Buffer
+			stdout = &out
+			defer func() { stdout = os.Stdout }()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			err := load(ctx, []string{"-conns", "120", "-rooms", "1", "-room", "100", "-broadcasts", "0", "-bcast-for", "0",
+				"-pairs", "0", "-settle", "100ms", "-dialers", "8", "-viewer", kind, "-viewer-rounds", "1",
+				"-viewer-for", "300ms", "-viewer-pairs", "4", "-relay-window", "2"})
+			t.Log("\n" + out.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{
+				`viewer round 1 without +[0-9]+ broadcast deliveries/s, [1-9][0-9]* relays/s`,
+				`viewer round 1 with +[0-9]+ broadcast deliveries/s, [1-9][0-9]* relays/s`,
+				`admin viewer: +` + kind + ` attached, .* the viewer got [1-9][0-9]* events`,
+			} {
+				if !regexp.MustCompile(want).MatchString(out.String()) {
+					t.Errorf("no line matching %q", want)
+				}
+			}
+			if kind == "console" && !regexp.MustCompile(`sockets\?limit=50 p50 [0-9.]+[µm]?s p99 [0-9.]+[µm]?s \([1-9]`).MatchString(out.String()) {
+				t.Error("no timed console list")
+			}
+		})
+	}
+}

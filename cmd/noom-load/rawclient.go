@@ -154,6 +154,8 @@ func (c *rawConn) read() {
 					s.lat.add(time.Since(time.Unix(0, t)))
 				}
 			}
+		case bytes.HasPrefix(m, prefixSignal):
+			c.bounce(m)
 		case bytes.HasPrefix(m, prefixAck):
 			select {
 			case c.acks <- struct{}{}:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -16,8 +17,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/noomrtc/noom/admin"
+	"github.com/noomrtc/noom/admin/sioadmin"
+	"github.com/noomrtc/noom/cmd/internal/adminwire"
 	"github.com/noomrtc/noom/signaling"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // serve runs the hub under test: a signaling.Server with its defaults
@@ -36,6 +41,8 @@ func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("noom-load serve", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback)")
 	maxQueue := fs.Int("max-queue-bytes", 0, "signaling.Config.MaxQueueBytes; 0 keeps the hub's default")
+	adminPassword := fs.String("admin-password", "", "attach the admin console at /admin/ with user admin and this password (bcrypt, lowest cost); empty: no console")
+	sioAdmin := fs.Bool("sioadmin", false, "attach the Socket.IO Admin UI namespace /admin in development mode, without credentials")
 	rate := fs.Int("memprofilerate", envInt("NOOM_LOAD_MEMPROFILERATE"), "runtime.MemProfileRate for /debug/pprof/heap (1 records every allocation); 0 keeps Go's default (env NOOM_LOAD_MEMPROFILERATE)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -43,9 +50,27 @@ func serve(ctx context.Context, args []string) error {
 	if *rate > 0 {
 		runtime.MemProfileRate = *rate
 	}
-	hub, err := signaling.New(signaling.Config{MaxQueueBytes: *maxQueue, MaxRoomsPerSocket: 1 << 20}, prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	hub, err := signaling.New(signaling.Config{MaxQueueBytes: *maxQueue, MaxRoomsPerSocket: 1 << 20}, reg)
 	if err != nil {
 		return err
+	}
+	mux := http.NewServeMux()
+	if *adminPassword != "" {
+		console, err := attachConsole(hub, *adminPassword, reg)
+		if err != nil {
+			return err
+		}
+		defer console.Close()
+		mux.Handle("/admin/", console)
+	}
+	if *sioAdmin {
+		a, err := sioadmin.New(sioadmin.Config{Mode: sioadmin.Development, Insecure: true,
+			Logger: slog.New(slog.DiscardHandler)}, hub, reg)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
 	}
 	var (
 		mu    sync.Mutex
@@ -95,7 +120,6 @@ func serve(ctx context.Context, args []string) error {
 			}
 		})
 	})
-	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", hub)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -130,6 +154,22 @@ func serve(ctx context.Context, args []string) error {
 	defer cancel()
 	hub.Shutdown(sctx)
 	return hs.Shutdown(sctx)
+}
+
+// attachConsole makes the admin console over hub, as cmd/noom wires it
+// (through the same bridge), with its live stream and lists.
+func attachConsole(hub *signaling.Server, password string, reg prometheus.Registerer) (*admin.Console, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		return nil, err
+	}
+	b := adminwire.NewHub(hub, false)
+	c, err := admin.New(admin.Config{Hub: b, Actions: b, PasswordHash: hash, Logger: slog.New(slog.DiscardHandler)}, reg)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // inbound records how long signals took from the sender's clock to the
