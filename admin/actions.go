@@ -64,6 +64,18 @@ func (c *Console) roomAction(w http.ResponseWriter, r *http.Request, u who) {
 	c.act(w, r, u, question, do, "action", "room-"+action, "nsp", nsp, "room", room)
 }
 
+// endAllocation serves POST turn/allocations/{id}/end.
+func (c *Console) endAllocation(w http.ResponseWriter, r *http.Request, u who) {
+	id := r.PathValue("id")
+	a := c.turnActions()
+	if a == nil && !c.readOnly() {
+		c.actionError(w, r, u, http.StatusNotFound, "TURN allocations cannot be ended here")
+		return
+	}
+	c.act(w, r, u, "End TURN allocation "+id+"? The client is not told; its next refresh fails.",
+		func() error { return a.EndAllocation(id) }, "action", "turn-end", "allocation", id)
+}
+
 // act runs an action after the read-only check. A form post (it carries
 // "return") is asked to confirm first unless confirmed=1, and is answered
 // with a redirect; an API call gets JSON.

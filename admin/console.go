@@ -164,6 +164,7 @@ func (c *Console) routes() {
 	api("events", c.apiEvents)
 	mux.HandleFunc("POST /admin/api/v1/sockets/{nsp}/{sid}/{action}", c.authed(true, c.socketAction))
 	mux.HandleFunc("POST /admin/api/v1/rooms/{nsp}/{room}/{action}", c.authed(true, c.roomAction))
+	mux.HandleFunc("POST /admin/api/v1/turn/allocations/{id}/end", c.authed(true, c.endAllocation))
 	mux.HandleFunc("GET /admin/api/", c.authed(true, func(w http.ResponseWriter, r *http.Request, u who) {
 		writeError(w, http.StatusNotFound, "no such endpoint")
 	}))
@@ -280,6 +281,15 @@ func (c *Console) page(u who, nav, title string) views.Page {
 }
 
 func (c *Console) readOnly() bool { return c.cfg.ReadOnly || c.cfg.Actions == nil }
+
+// turnActions returns the TURN source's actions, or nil when there are
+// none or the console is read-only.
+func (c *Console) turnActions() source.TURNActions {
+	if a, ok := c.cfg.TURN.(source.TURNActions); ok && !c.cfg.ReadOnly {
+		return a
+	}
+	return nil
+}
 
 func (c *Console) assetURL(name string) string {
 	return "/admin/static/" + name + "?v=" + c.assets[name].version

@@ -112,7 +112,7 @@ func (c *Console) turnData() views.TURNPage {
 	if c.cfg.TURN == nil {
 		return views.TURNPage{}
 	}
-	t := views.TURNPage{Enabled: true, Allocations: c.cfg.TURN.Allocations()}
+	t := views.TURNPage{Enabled: true, Allocations: c.cfg.TURN.Allocations(), CanEnd: c.turnActions() != nil}
 	count := map[string]int{}
 	for _, a := range t.Allocations {
 		count[a.User]++

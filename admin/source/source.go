@@ -85,6 +85,13 @@ type TURN interface {
 	Allocations() []Allocation
 }
 
+// TURNActions is what a TURN source may add: ending an allocation by the
+// ID it reported (the client is not told; its next refresh fails). It
+// returns a NotFound when the allocation is gone.
+type TURNActions interface {
+	EndAllocation(id string) error
+}
+
 // Calls is the call service's latest quality reports and its participants.
 type Calls interface {
 	// Reports returns the latest report of every peer pair.
@@ -176,6 +183,8 @@ type Event struct {
 
 // Allocation is one TURN allocation.
 type Allocation struct {
+	// ID names the allocation for TURNActions; opaque.
+	ID              string    `json:"id"`
 	User            string    `json:"user"`
 	Transport       string    `json:"transport"`
 	Client          string    `json:"client"`

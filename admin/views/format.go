@@ -37,6 +37,11 @@ func ActionURL(kind, nsp, id, action string) string {
 	return "/admin/api/v1/" + kind + "/" + NsSegment(nsp) + "/" + url.PathEscape(id) + "/" + action
 }
 
+// TURNEndURL is the action that ends a TURN allocation.
+func TURNEndURL(id string) string {
+	return "/admin/api/v1/turn/allocations/" + url.PathEscape(id) + "/end"
+}
+
 // ListURL is a list page with its query.
 func ListURL(path string, l ListInfo, cursor string) templ.SafeURL {
 	q := url.Values{}

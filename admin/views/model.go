@@ -113,6 +113,7 @@ type FlowFilter struct {
 // TURNPage lists TURN allocations.
 type TURNPage struct {
 	Enabled     bool
+	CanEnd      bool // allocations can be ended (and the console is not read-only)
 	Allocations []source.Allocation
 	Users       []UserQuota
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/pion/turn/v4"
 
 	sioclient "github.com/noomrtc/noom/signaling/signalingtest"
 
@@ -293,7 +294,8 @@ func TestAdminReadOnly(t *testing.T) {
 	joinRoom(ctx, t, c, "standup", "Ann")
 	a := newAdminClient(t, "http://"+rd.Admin, "")
 	for _, p := range []string{"sockets/_/" + c.ID + "/disconnect", "sockets/_/" + c.ID + "/join?room=x",
-		"sockets/_/" + c.ID + "/leave?room=standup", "rooms/_/standup/clear", "rooms/_/standup/disconnect"} {
+		"sockets/_/" + c.ID + "/leave?room=standup", "rooms/_/standup/clear", "rooms/_/standup/disconnect",
+		"turn/allocations/udp,127.0.0.1:1,127.0.0.1:2/end"} {
 		resp, body := a.do("POST", "/admin/api/v1/"+p, url.Values{}, basic)
 		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "read-only") {
 			t.Errorf("POST %s: %d %s", p, resp.StatusCode, body)
@@ -682,5 +684,75 @@ func TestIsHTTPS(t *testing.T) {
 		if got := f(r); got != tc.want {
 			t.Errorf("%+v: %v", tc, got)
 		}
+	}
+}
+
+// TestAdminEndAllocation: a real TURN allocation made with the credentials
+// the call app hands out shows in the console with an ID, the "End"
+// action ends it in the TURN server, and ending it again is a 404.
+func TestAdminEndAllocation(t *testing.T) {
+	rd, _ := startAdminNoom(t)
+	c := dialN(t, "http://"+rd.HTTP, 1)[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var ack struct {
+		OK         bool
+		IceServers []struct{ Username, Credential string }
+	}
+	if err := c.Call(ctx, &ack, "join", map[string]string{"room": "turn-end", "name": "Ann"}); err != nil || !ack.OK {
+		t.Fatalf("join: %v %+v", err, ack)
+	}
+	var user, pass string
+	for _, s := range ack.IceServers {
+		if s.Username != "" {
+			user, pass = s.Username, s.Credential
+		}
+	}
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := turn.NewClient(&turn.ClientConfig{STUNServerAddr: rd.TURN.UDP.String(), TURNServerAddr: rd.TURN.UDP.String(),
+		Conn: conn, Username: user, Password: pass, Realm: "noom", RTO: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	defer tc.Close()
+	if err := tc.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	relay, err := tc.Allocate()
+	if err != nil {
+		t.Fatalf("allocate with the call app's credentials: %v", err)
+	}
+	defer relay.Close()
+
+	a := newAdminClient(t, "http://"+rd.Admin, "")
+	var allocs struct {
+		Items []struct{ ID, Client, Relay string }
+	}
+	if code := a.json("/admin/api/v1/turn/allocations", basic, &allocs); code != 200 || len(allocs.Items) != 1 ||
+		allocs.Items[0].ID == "" || allocs.Items[0].Client != conn.LocalAddr().String() {
+		t.Fatalf("allocations: %d %+v (client %s)", code, allocs, conn.LocalAddr())
+	}
+	_, page := a.do("GET", "/admin/turn", nil, basic)
+	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(page))
+	if doc.Find(`[data-testid="turn-end"]`).Length() != 1 {
+		t.Error("the TURN page has no End button")
+	}
+	end := "/admin/api/v1/turn/allocations/" + url.PathEscape(allocs.Items[0].ID) + "/end"
+	if resp, body := a.do("POST", end, url.Values{}, basic); resp.StatusCode != 200 {
+		t.Fatalf("end: %d %s", resp.StatusCode, body)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for a.json("/admin/api/v1/turn/allocations", basic, &allocs); len(allocs.Items) != 0; a.json("/admin/api/v1/turn/allocations", basic, &allocs) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still allocated after End: %+v", allocs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if resp, body := a.do("POST", end, url.Values{}, basic); resp.StatusCode != 404 {
+		t.Errorf("ending it again: %d %s", resp.StatusCode, body)
 	}
 }

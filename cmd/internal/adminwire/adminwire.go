@@ -9,7 +9,9 @@ package adminwire
 
 import (
 	"encoding/json"
+	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -387,11 +389,32 @@ func (t TURN) Allocations() []source.Allocation {
 		for j, p := range a.Permissions {
 			perms[j] = p.String()
 		}
-		out[i] = source.Allocation{User: a.User, Transport: a.Transport, Client: a.Client.String(), Relay: a.Relay.String(),
+		out[i] = source.Allocation{ID: allocationID(a.Transport, a.Client, a.Server), User: a.User, Transport: a.Transport, Client: a.Client.String(), Relay: a.Relay.String(),
 			Created: a.Created, BytesToPeer: a.BytesToPeer, BytesToClient: a.BytesToClient,
 			PacketsToPeer: a.PacketsToPeer, PacketsToClient: a.PacketsToClient, Permissions: perms, Channels: a.Channels}
 	}
 	return out
+}
+
+// allocationID names an allocation by its five-tuple: transport, client
+// and server address.
+func allocationID(transport string, client, server netip.AddrPort) string {
+	return transport + "," + client.String() + "," + server.String()
+}
+
+// EndAllocation implements source.TURNActions.
+func (t TURN) EndAllocation(id string) error {
+	gone := &source.NotFound{What: "TURN allocation " + id}
+	parts := strings.Split(id, ",")
+	if len(parts) != 3 {
+		return gone
+	}
+	client, err1 := netip.ParseAddrPort(parts[1])
+	server, err2 := netip.ParseAddrPort(parts[2])
+	if err1 != nil || err2 != nil || !t.S.EndAllocation(parts[0], client, server) {
+		return gone
+	}
+	return nil
 }
 
 // Calls implements source.Calls: each report with the room the two
