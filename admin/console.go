@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"github.com/noomrtc/noom/internal/theme"
+
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -72,6 +74,8 @@ func New(cfg Config, reg prometheus.Registerer) (*Console, error) {
 		sum := sha256.Sum256(b)
 		c.assets[name] = staticAsset{body: b, contentType: ct, version: hex.EncodeToString(sum[:6])}
 	}
+	sum := sha256.Sum256(theme.CSS) // the palette shared with the call app
+	c.assets["theme.css"] = staticAsset{body: theme.CSS, contentType: "text/css; charset=utf-8", version: hex.EncodeToString(sum[:6])}
 	c.routes()
 	c.remove = cfg.Hub.Observe(c.observe)
 	go c.sampleLoop()
@@ -271,7 +275,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, com
 // page makes the frame data of a page.
 func (c *Console) page(u who, nav, title string) views.Page {
 	p := views.Page{Title: title, Nav: nav, ReadOnly: c.readOnly(), Version: c.cfg.Version, Now: c.cfg.Now(),
-		CSS: c.assetURL("admin.css"), JS: c.assetURL("admin.js"), Icon: c.assetURL("icon.svg")}
+		Theme: c.assetURL("theme.css"), CSS: c.assetURL("admin.css"), JS: c.assetURL("admin.js"), Icon: c.assetURL("icon.svg")}
 	if u.sess != nil {
 		p.CSRF = u.sess.csrf
 	} else if u.basic {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"github.com/noomrtc/noom/internal/theme"
+
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -46,6 +48,22 @@ type assetSet struct {
 	byName map[string]*asset
 }
 
+// makeAsset prepares one asset: its version, ETag and gzip form.
+func makeAsset(name, ct string, body []byte) *asset {
+	sum := sha256.Sum256(body)
+	a := &asset{
+		name:        name,
+		contentType: ct,
+		body:        body,
+		version:     hex.EncodeToString(sum[:6]),
+		etag:        `"` + hex.EncodeToString(sum[:12]) + `"`,
+	}
+	if isCompressible(ct) {
+		a.gz = gzipBytes(body)
+	}
+	return a
+}
+
 func loadAssets() (*assetSet, error) {
 	sub, err := fs.Sub(staticFS, "static")
 	if err != nil {
@@ -64,20 +82,12 @@ func loadAssets() (*assetSet, error) {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(body)
-		a := &asset{
-			name:        p,
-			contentType: ct,
-			body:        body,
-			version:     hex.EncodeToString(sum[:6]),
-			etag:        `"` + hex.EncodeToString(sum[:12]) + `"`,
-		}
-		if isCompressible(ct) {
-			a.gz = gzipBytes(body)
-		}
+		a := makeAsset(p, ct, body)
 		set.byName[p] = a
 		return nil
 	})
+	// The palette and base rules shared with the admin console.
+	set.byName["theme.css"] = makeAsset("theme.css", contentTypes[".css"], theme.CSS)
 	if err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ func New(cfg Config) (*Handler, error) {
 // requiredAssets are the files the pages link to.
 var requiredAssets = []string{
 	"socket.io.js", "common.js", "home.js", "media.js", "peer.js", "call.js",
-	"style.css", "icon.svg",
+	"theme.css", "style.css", "icon.svg",
 }
 
 // Config returns the effective configuration, defaults applied.

@@ -17,6 +17,7 @@ type Page struct {
 	CSRF     string // the session's token, for forms and the script
 	ReadOnly bool
 	Version  string
+	Theme    string // the palette shared with the call app
 	CSS, JS  string // asset URLs
 	Icon     string
 	Now      time.Time

@@ -32,6 +32,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -312,6 +313,7 @@ type broadcastResult struct {
 	lat                            string
 	drained                        time.Duration
 	lostNote                       string
+	delivered                      int64 // in the window and while draining
 }
 
 // broadcastPhase runs the broadcasters for d, then waits up to drain for
@@ -334,6 +336,7 @@ func broadcastPhase(ctx context.Context, rooms [][]*rawConn, window, rate int, p
 		deliveriesPerSec: float64(inWindow) / d.Seconds(),
 		bcastsPerSec:     float64(sent) / d.Seconds(),
 		drained:          time.Since(stopped).Round(time.Millisecond),
+		delivered:        s.deliveries.Load(),
 	}
 	lost := max(want-s.deliveries.Load(), 0)
 	r.lat = s.lat.summary(lost)
@@ -491,6 +494,25 @@ func waitOrKill(cmd *exec.Cmd, d time.Duration) {
 		cmd.Process.Kill()
 		<-done
 	}
+}
+
+// cpu reads the CPU time the hub's process has used (user + system, all
+// threads) from /proc: how much a phase cost the hub, whatever else the
+// machine's cores were doing meanwhile.
+func (s *server) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name in parentheses: utime and stime are
+	// the 12th and 13th, in clock ticks (USER_HZ, 100 on Linux).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+k) * 10 * time.Millisecond
 }
 
 // rss reads the hub's resident set size from /proc.

@@ -181,15 +181,16 @@ func TestSmallLoadViewers(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, want := range []string{
-				`viewer round 1 without +[0-9]+ broadcast deliveries/s, [1-9][0-9]* relays/s`,
-				`viewer round 1 with +[0-9]+ broadcast deliveries/s, [1-9][0-9]* relays/s`,
+				`viewer round 1 without +[0-9]+ broadcast deliveries/s \(hub CPU [0-9]+ ns each\), [1-9][0-9]* relays/s`,
+				`viewer round 1 with +[0-9]+ broadcast deliveries/s \(hub CPU [0-9]+ ns each\), [1-9][0-9]* relays/s`,
+				`hub CPU time per broadcast delivery [0-9]+ → [0-9]+ ns`,
 				`admin viewer: +` + kind + ` attached, .* the viewer got [1-9][0-9]* events`,
 			} {
 				if !regexp.MustCompile(want).MatchString(out.String()) {
 					t.Errorf("no line matching %q", want)
 				}
 			}
-			if kind == "console" && !regexp.MustCompile(`sockets\?limit=50 p50 [0-9.]+[µm]?s p99 [0-9.]+[µm]?s \([1-9]`).MatchString(out.String()) {
+			if kind == "console" && !regexp.MustCompile(`stats p50 [0-9.]+[µm]?s p99 [0-9.]+[µm]?s \([1-9]`).MatchString(out.String()) {
 				t.Error("no timed console list")
 			}
 		})

@@ -26,7 +26,7 @@ import (
 //
 // The console viewer reads the live message flow (/admin/api/v1/events,
 // Server-Sent Events) as a browser would, and meanwhile asks for the
-// list pages twice a second, timing each; the Socket.IO viewer is the
+// overview's stats and one list page a second, timing each; the Socket.IO viewer is the
 // official Admin UI's client side in development mode: it receives the
 // sockets snapshot, then every per-socket event the namespace sends.
 
@@ -136,12 +136,14 @@ func (v *viewer) readSSE(body io.ReadCloser) {
 	}
 }
 
-// pollPages asks for each console list twice a second and times it.
+// pollPages imitates an operator with the console open: every second the
+// overview's stats (the page polls them) and one list page, each list in
+// turn, each request timed.
 func (v *viewer) pollPages(ctx context.Context, hc *http.Client, base string) {
-	t := time.NewTicker(500 * time.Millisecond)
+	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	for {
-		for _, p := range consolePaths {
+	for i := 0; ; i++ {
+		for _, p := range []string{consolePaths[0], consolePaths[1+i%(len(consolePaths)-1)]} {
 			req, _ := http.NewRequestWithContext(ctx, "GET", base+"/admin/api/v1/"+p, nil)
 			req.SetBasicAuth("admin", viewerPassword)
 			start := time.Now()
@@ -179,9 +181,10 @@ type relayPairs struct {
 	conns []*rawConn
 }
 
-// relayMax measures the hub's 1:1 relays per second: each pair keeps
-// window signals in flight, each answered at once by the other side.
-func (rp relayPairs) run(ctx context.Context, window int, d time.Duration) float64 {
+// run measures the hub's 1:1 relays per second, and the hub's CPU time
+// per relay: each pair keeps window signals in flight, each answered at
+// once by the other side.
+func (rp relayPairs) run(ctx context.Context, srv *server, window int, d time.Duration) (perSec float64, cpu time.Duration) {
 	s := new(relaySink)
 	currentRelay.Store(s)
 	for i := 0; i+1 < len(rp.conns); i += 2 {
@@ -190,12 +193,17 @@ func (rp relayPairs) run(ctx context.Context, window int, d time.Duration) float
 			a.emit(false, `"signal","`+b.sid+`",0`)
 		}
 	}
+	sleep(ctx, d/10) // under way
+	n0, cpu0 := s.relays.Load(), srv.cpu()
 	sleep(ctx, d)
-	n := s.relays.Load()
+	n, cpu1 := s.relays.Load()-n0, srv.cpu()
 	s.stopped.Store(true)
 	sleep(ctx, 200*time.Millisecond) // the signals in flight end their bounce
 	currentRelay.Store(nil)
-	return float64(n) / d.Seconds()
+	if n == 0 {
+		return 0, 0
+	}
+	return float64(n) / d.Seconds(), (cpu1 - cpu0) / time.Duration(n)
 }
 
 // relaySink counts the relays of a relayMax run; stopped ends the bouncing.
@@ -226,7 +234,7 @@ func (c *rawConn) bounce(m []byte) {
 // viewerPhase runs rounds of {without, with} the viewer and prints the
 // medians of each side and their ratio.
 func viewerPhase(ctx context.Context, srv *server, o loadOptions, rooms [][]*rawConn, pairs relayPairs, pad string) error {
-	type side struct{ bcast, relay []float64 }
+	type side struct{ bcast, relay, bcastCPU, relayCPU []float64 }
 	var without, with side
 	st := newViewerStats()
 	for round := range o.viewerRounds {
@@ -238,8 +246,10 @@ func viewerPhase(ctx context.Context, srv *server, o loadOptions, rooms [][]*raw
 					return err
 				}
 			}
+			cpu0 := srv.cpu()
 			b := broadcastPhase(ctx, rooms, o.bcastWindow, 0, pad, o.viewerFor, o.drain)
-			r := pairs.run(ctx, o.relayWindow, o.viewerFor)
+			bcpu := float64(srv.cpu()-cpu0) / float64(max(b.delivered, 1))
+			r, rcpu := pairs.run(ctx, srv, o.relayWindow, o.viewerFor)
 			dst := &without
 			if on {
 				dst = &with
@@ -247,9 +257,16 @@ func viewerPhase(ctx context.Context, srv *server, o loadOptions, rooms [][]*raw
 			}
 			dst.bcast = append(dst.bcast, b.deliveriesPerSec)
 			dst.relay = append(dst.relay, r)
-			fmt.Fprintf(stdout, "viewer round %d %-7s %.0f broadcast deliveries/s, %.0f relays/s\n", round+1, map[bool]string{false: "without", true: "with"}[on], b.deliveriesPerSec, r)
+			dst.bcastCPU = append(dst.bcastCPU, bcpu)
+			dst.relayCPU = append(dst.relayCPU, float64(rcpu))
+			fmt.Fprintf(stdout, "viewer round %d %-7s %.0f broadcast deliveries/s (hub CPU %.0f ns each), %.0f relays/s (hub CPU %v each)\n",
+				round+1, map[bool]string{false: "without", true: "with"}[on], b.deliveriesPerSec, bcpu, r, rcpu)
 		}
 	}
+	mbc, wbc := median(without.bcastCPU), median(with.bcastCPU)
+	mrc, wrc := median(without.relayCPU), median(with.relayCPU)
+	fmt.Fprintf(stdout, "admin viewer:    hub CPU time per broadcast delivery %.0f → %.0f ns (%+.1f %%), per relay %v → %v (%+.1f %%): the cost of watching, whatever else the machine did\n",
+		mbc, wbc, 100*(wbc/mbc-1), time.Duration(mrc), time.Duration(wrc), 100*(wrc/mrc-1))
 	mb, wb := median(without.bcast), median(with.bcast)
 	mr, wr := median(without.relay), median(with.relay)
 	fmt.Fprintf(stdout, "admin viewer:    %s attached, medians of %d rounds of %v: broadcast %.0f → %.0f deliveries/s (%+.1f %%), relay %.0f → %.0f relays/s (%+.1f %%); the viewer got %d events, was told of %d skipped\n",
