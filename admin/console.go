@@ -100,7 +100,7 @@ func (c *Console) observe(e source.Event) {
 	} else if e.Payload != "" {
 		e.Payload = truncate(e.Payload, c.cfg.PayloadLimit)
 	}
-	c.stream.publish(e)
+	c.stream.publish(&e)
 }
 
 // ServeHTTP serves the console.

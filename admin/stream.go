@@ -29,18 +29,20 @@ func newStream(size int, m *metrics) *stream {
 }
 
 // publish records e and hands it to every viewer whose filter matches.
-func (s *stream) publish(e source.Event) {
+// It takes a pointer, and never copies the event onto its stack: it runs
+// on the hub's reading goroutines, whose stacks must stay small.
+func (s *stream) publish(e *source.Event) {
 	s.mu.Lock()
 	s.seq++
 	e.Seq = s.seq
 	if len(s.ring) < cap(s.ring) {
-		s.ring = append(s.ring, e)
+		s.ring = append(s.ring, *e)
 	} else if cap(s.ring) > 0 {
-		s.ring[s.next] = e
+		s.ring[s.next] = *e
 		s.next = (s.next + 1) % cap(s.ring)
 	}
 	for v := range s.viewers {
-		if v.f.match(&e) {
+		if v.f.match(e) {
 			v.push(e)
 		}
 	}
@@ -111,7 +113,7 @@ type viewer struct {
 
 // push adds e, dropping the oldest waiting event when full, or skipping e
 // past the viewer's rate. It never blocks.
-func (v *viewer) push(e source.Event) {
+func (v *viewer) push(e *source.Event) {
 	v.mu.Lock()
 	if v.rate > 0 {
 		now := e.Time
@@ -136,7 +138,7 @@ func (v *viewer) push(e source.Event) {
 		v.skipped++
 		v.m.skipped.Inc()
 	}
-	v.buf[(v.head+v.n)%len(v.buf)] = e
+	v.buf[(v.head+v.n)%len(v.buf)] = *e
 	v.n++
 	v.mu.Unlock()
 	select {

@@ -24,7 +24,7 @@ func testMetrics(t testing.TB) *metrics {
 func TestStreamRingBound(t *testing.T) {
 	s := newStream(100, testMetrics(t))
 	for i := range 1050 {
-		s.publish(source.Event{Kind: source.KindIn, Event: fmt.Sprint(i)})
+		s.publish(&source.Event{Kind: source.KindIn, Event: fmt.Sprint(i)})
 	}
 	got := s.recent(filter{}, 1000)
 	if len(got) != 100 || cap(s.ring) != 100 {
@@ -58,7 +58,7 @@ func TestStreamSkipsUnderFlood(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				s.publish(source.Event{Namespace: "/", SID: fmt.Sprint(w), Event: fmt.Sprint(i)})
+				s.publish(&source.Event{Namespace: "/", SID: fmt.Sprint(w), Event: fmt.Sprint(i)})
 			}
 		}()
 	}
@@ -85,7 +85,7 @@ func TestStreamSkipsUnderFlood(t *testing.T) {
 		t.Fatalf("viewers = %v", v)
 	}
 	// After a take the queue starts afresh.
-	s.publish(source.Event{Namespace: "/"})
+	s.publish(&source.Event{Namespace: "/"})
 	if got, sk := slow.take(nil); len(got) != 1 || sk != 0 {
 		t.Fatalf("after take: %d, %d", len(got), sk)
 	}
@@ -133,7 +133,7 @@ func BenchmarkPublish(b *testing.B) {
 			e := source.Event{Kind: source.KindOut, Namespace: "/", Event: "signal", Rooms: []string{"room"}, Recipients: 4, Bytes: 300}
 			b.ReportAllocs()
 			for b.Loop() {
-				s.publish(e)
+				s.publish(&e)
 			}
 		})
 	}
@@ -148,7 +148,7 @@ func TestStreamViewerRate(t *testing.T) {
 	v := s.subscribe(filter{}, 1000, 4, 100)
 	t0 := time.Unix(1000, 0)
 	for i := range 500 { // 500 events within one millisecond
-		s.publish(source.Event{Time: t0.Add(time.Duration(i) * time.Microsecond / 2)})
+		s.publish(&source.Event{Time: t0.Add(time.Duration(i) * time.Microsecond / 2)})
 	}
 	got, skipped := v.take(nil)
 	if len(got) != 100 || skipped != 400 {
@@ -156,7 +156,7 @@ func TestStreamViewerRate(t *testing.T) {
 	}
 	// Half a second later, half the bucket is back.
 	for i := range 200 {
-		s.publish(source.Event{Time: t0.Add(500*time.Millisecond + time.Duration(i)*time.Microsecond)})
+		s.publish(&source.Event{Time: t0.Add(500*time.Millisecond + time.Duration(i)*time.Microsecond)})
 	}
 	got, skipped = v.take(nil)
 	if len(got) != 50 || skipped != 150 {
@@ -168,7 +168,7 @@ func TestStreamViewerRate(t *testing.T) {
 	// An unlimited viewer gets everything its buffer holds.
 	u := s.subscribe(filter{}, 1000, 4, -1)
 	for range 300 {
-		s.publish(source.Event{Time: t0})
+		s.publish(&source.Event{Time: t0})
 	}
 	if got, skipped := u.take(nil); len(got) != 300 || skipped != 0 {
 		t.Fatalf("unlimited: %d delivered, %d skipped", len(got), skipped)
