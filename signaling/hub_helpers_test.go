@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
 )
 
 // hub is a Server on a loopback httptest server, with its own registry.
@@ -45,7 +46,8 @@ func withAddr(addr string) hubOption { return func(o *hubOptions) { o.addr = add
 // Shutdown succeeds and that no goroutine outlives it.
 func newHub(t testing.TB, cfg Config, opts ...hubOption) *hub {
 	t.Helper()
-	t.Cleanup(func() { checkNoLeaks(t) })
+	before := goleak.IgnoreCurrent() // a benchmark's own runners, say
+	t.Cleanup(func() { checkNoLeaks(t, before) })
 	h := startHub(t, cfg, opts...)
 	t.Cleanup(func() { h.close() })
 	return h

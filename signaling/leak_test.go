@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m, leakOptions...) }
 // after the server has been shut down and the test's clients closed. It
 // sees every goroutine of the process, so the tests that use it must not
 // run in parallel with others.
-func checkNoLeaks(t testing.TB) {
+func checkNoLeaks(t testing.TB, opts ...goleak.Option) {
 	t.Helper()
-	goleak.VerifyNone(t, leakOptions...)
+	goleak.VerifyNone(t, append(opts, leakOptions...)...)
 }
