@@ -53,12 +53,23 @@ func startTool(t *testing.T, name string, args ...string) {
 // tools that cannot bind port 0 and report it.
 func freeUDPPort(t testing.TB) int {
 	t.Helper()
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
+	// coturn listens on TCP at the same port: a UDP port whose TCP twin
+	// some client connection holds makes it fail to start.
+	for range 100 {
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		c.Close()
+		if err == nil {
+			l.Close()
+			return port
+		}
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
+	t.Fatal("no loopback port free for both UDP and TCP")
+	return 0
 }
 
 // waitEcho waits until a UDP echo server answers at addr.

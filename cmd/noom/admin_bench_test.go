@@ -30,7 +30,7 @@ func BenchmarkAdminAPI(b *testing.B) {
 	rdc, errc := make(chan ready, 1), make(chan error, 1)
 	go func() {
 		errc <- run(ctx, []string{"--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--admin-password-hash", string(hash),
-			"--max-conns-per-ip", "0", "--max-room-size", "10", "--turn=false", "--log-level", "error"},
+			"--max-conns-per-ip", "0", "--max-http-conns-per-ip", "0", "--max-room-size", "10", "--turn=false", "--log-level", "error"},
 			func(string) string { return "" }, io.Discard, io.Discard, func(r ready) { rdc <- r })
 	}()
 	var rd ready
