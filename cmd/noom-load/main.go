@@ -23,6 +23,10 @@
 //     throughput without and with an admin viewer attached, in
 //     alternating rounds (viewer.go).
 //
+// With -nodes N > 1 the hubs are N processes sharing rooms through Redis
+// and the connections are spread over them (nodes.go): the broadcast
+// phases measure cross-node delivery.
+//
 // With no -server it starts its own hub in a child process ("noom-load
 // serve"), so that the RSS it reads is the hub's alone. It only ever
 // connects to 127.0.0.1, and every phase is bounded in count and time.
@@ -82,6 +86,8 @@ type loadOptions struct {
 	viewerRounds                int
 	viewerFor                   time.Duration
 	viewerPairs, relayWindow    int
+	nodes                       int
+	redisURL                    string
 }
 
 func parseLoad(args []string) (loadOptions, error) {
@@ -108,6 +114,8 @@ func parseLoad(args []string) (loadOptions, error) {
 	fs.DurationVar(&o.viewerFor, "viewer-for", 3*time.Second, "how long the broadcast and the relay run in each half of a viewer round")
 	fs.IntVar(&o.viewerPairs, "viewer-pairs", 16, "relay pairs of the viewer phase (outside the broadcast rooms), each bouncing signals as fast as the hub relays them")
 	fs.IntVar(&o.relayWindow, "relay-window", 8, "signals each viewer-phase pair keeps in flight")
+	fs.IntVar(&o.nodes, "nodes", 1, "hubs sharing rooms through the Redis adapter, the connections spread over them (nodes.go)")
+	fs.StringVar(&o.redisURL, "redis-url", "", "Redis of the hubs with -nodes > 1 (loopback only); default: a redis-server of this run on a free loopback port")
 	fs.BoolVar(&o.pin, "pin", false, "pin the hub to CPU 0 and the load clients to the other CPUs (Linux), so they do not take each other's time")
 	fs.BoolVar(&o.hold, "hold", false, "keep the connections open after the runs until interrupted (for profiling the hub)")
 	if err := fs.Parse(args); err != nil {
@@ -124,6 +132,10 @@ func parseLoad(args []string) (loadOptions, error) {
 		return o, fmt.Errorf("-viewer %q: want none, console or socketio", o.viewer)
 	case o.viewer != "none" && o.rooms*o.members+2*o.viewerPairs > o.conns-2*o.pairs:
 		return o, fmt.Errorf("-conns %d is too few for the broadcast rooms, -pairs %d and -viewer-pairs %d", o.conns, o.pairs, o.viewerPairs)
+	case o.nodes < 1:
+		return o, fmt.Errorf("-nodes must be ≥ 1")
+	case o.redisURL != "" && !loopbackURL(o.redisURL):
+		return o, fmt.Errorf("-redis-url %q: noom-load only connects to loopback", o.redisURL)
 	case o.viewer != "none" && (o.viewerRounds < 1 || o.viewerFor <= 0 || o.viewerPairs < 1 || o.relayWindow < 1):
 		return o, fmt.Errorf("-viewer-rounds, -viewer-for, -viewer-pairs and -relay-window must be positive")
 	}
@@ -136,22 +148,30 @@ func load(ctx context.Context, args []string) error {
 		return err
 	}
 	raiseFileLimit()
-	srv, err := startServer(ctx, o.hubProcs, o.hubMaxQueue, o.viewer)
+	srvs, stopAll, err := startCluster(ctx, o)
+	defer stopAll()
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
-	if o.pin {
-		if err := pinCPUs(srv.pid); err != nil {
-			return err
+	srv := srvs[0]
+	urls := make([]string, len(srvs))
+	for i, s := range srvs {
+		urls[i] = s.url
+		if o.pin {
+			if err := pinCPUs(s.pid); err != nil {
+				return err
+			}
 		}
 	}
 	fmt.Fprintf(stdout, "noom-load: hub pid %d at %s, GOMAXPROCS=%d on the hub; %d CPUs here\n", srv.pid, srv.url, o.hubProcs, runtime.NumCPU())
+	for _, s := range srvs[1:] {
+		fmt.Fprintf(stdout, "noom-load: hub pid %d at %s, the same rooms through Redis; connections spread over %d nodes\n", s.pid, s.url, len(srvs))
+	}
 	pad := strings.Repeat("x", o.payload)
 
 	// 1, 2. Idle connections: connection rate and RSS.
 	base := srv.rss()
-	conns, elapsed, err := dialAll(ctx, srv.url, o.conns-2*o.pairs, o.dialers)
+	conns, elapsed, err := dialAll(ctx, urls, o.conns-2*o.pairs, o.dialers)
 	defer func() {
 		for _, c := range conns {
 			c.close()
@@ -163,14 +183,15 @@ func load(ctx context.Context, args []string) error {
 	fmt.Fprintf(stdout, "connections:     %d opened in %v: %.0f new connections/s (WebSocket + Socket.IO connect, client on the same machine)\n",
 		len(conns), elapsed.Round(time.Millisecond), float64(len(conns))/elapsed.Seconds())
 	sleep(ctx, o.settle)
+	onFirst := (len(conns) + len(srvs) - 1) / len(srvs) // connections on the first node
 	raw := srv.rss()
-	mem := srv.mem(len(conns))
+	mem := srv.mem(onFirst)
 	srv.gc()
 	sleep(ctx, 500*time.Millisecond)
 	settled := srv.rss()
-	perConn := func(rss int64) float64 { return float64(rss-base) / float64(len(conns)) / 1024 }
+	perConn := func(rss int64) float64 { return float64(rss-base) / float64(onFirst) / 1024 }
 	fmt.Fprintf(stdout, "idle memory:     %.1f KB RSS per connection, no forced GC (hub RSS %s → %s with %d connections, %v after the last one)\n",
-		perConn(raw), mb(base), mb(raw), len(conns), o.settle)
+		perConn(raw), mb(base), mb(raw), onFirst, o.settle)
 	fmt.Fprintf(stdout, "                 %.1f KB per connection after a forced GC and FreeOSMemory (%s); %s\n", perConn(settled), mb(settled), mem)
 
 	rooms := make([][]*rawConn, o.rooms)
@@ -443,7 +464,7 @@ type server struct {
 	http *http.Client
 }
 
-func startServer(ctx context.Context, procs, maxQueue int, viewer string) (*server, error) {
+func startServer(ctx context.Context, procs, maxQueue int, viewer, redisURL string) (*server, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -454,6 +475,9 @@ func startServer(ctx context.Context, procs, maxQueue int, viewer string) (*serv
 		args = append(args, "-admin-password", viewerPassword)
 	case "socketio":
 		args = append(args, "-sioadmin")
+	}
+	if redisURL != "" {
+		args = append(args, "-redis-url", redisURL)
 	}
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", procs))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -194,5 +195,46 @@ func TestSmallLoadViewers(t *testing.T) {
 				t.Error("no timed console list")
 			}
 		})
+	}
+}
+
+// TestSmallLoadTwoNodes runs the broadcast phases over two hubs sharing
+// rooms through a redis-server of the run's own: every delivery, most of
+// them through Redis, must arrive.
+func TestSmallLoadTwoNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		msg := "redis-server is not installed (apt-get install redis-server): noom-load -nodes is untested"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	var out bytes.Buffer
+	stdout = &out
+	defer func() { stdout = os.Stdout }()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err := load(ctx, []string{"-nodes", "2", "-conns", "200", "-rooms", "2", "-room", "100", "-broadcasts", "50",
+		"-bcast-for", "500ms", "-bcast-window", "4", "-pairs", "0", "-settle", "100ms", "-drain", "20s", "-dialers", "8"})
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`the same rooms through Redis; connections spread over 2 nodes`,
+		`broadcast burst: 50 broadcasts × 99 receivers = 4950 deliveries`,
+		`broadcast loop: +2 rooms × 100, .* [0-9]+ deliveries/s`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out.String()) {
+			t.Errorf("no line matching %q", want)
+		}
+	}
+	for _, bad := range []string{"never arrived", "missing"} {
+		if strings.Contains(out.String(), bad) {
+			t.Errorf("the report says %q", bad)
+		}
 	}
 }

@@ -46,8 +46,12 @@ var (
 )
 
 // dialAll opens n connections with the given number of concurrent dialers.
-func dialAll(ctx context.Context, base string, n, dialers int) ([]*rawConn, time.Duration, error) {
-	u := "ws" + strings.TrimPrefix(base, "http") + "/socket.io/?EIO=4&transport=websocket"
+// Connection i goes to bases[i % len(bases)].
+func dialAll(ctx context.Context, bases []string, n, dialers int) ([]*rawConn, time.Duration, error) {
+	us := make([]string, len(bases))
+	for i, base := range bases {
+		us[i] = "ws" + strings.TrimPrefix(base, "http") + "/socket.io/?EIO=4&transport=websocket"
+	}
 	out := make([]*rawConn, n)
 	var next atomic.Int64
 	var firstErr error
@@ -62,7 +66,7 @@ func dialAll(ctx context.Context, base string, n, dialers int) ([]*rawConn, time
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				c, err := dialRaw(ctx, d, u)
+				c, err := dialRaw(ctx, d, us[i%len(us)])
 				if err != nil {
 					emu.Lock()
 					if firstErr == nil {

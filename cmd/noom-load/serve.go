@@ -21,7 +21,9 @@ import (
 	"github.com/noomrtc/noom/admin/sioadmin"
 	"github.com/noomrtc/noom/cmd/internal/adminwire"
 	"github.com/noomrtc/noom/signaling"
+	"github.com/noomrtc/noom/signaling/redisadapter"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -42,6 +44,7 @@ func serve(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback)")
 	maxQueue := fs.Int("max-queue-bytes", 0, "signaling.Config.MaxQueueBytes; 0 keeps the hub's default")
 	adminPassword := fs.String("admin-password", "", "attach the admin console at /admin/ with user admin and this password (bcrypt, lowest cost); empty: no console")
+	redisURL := fs.String("redis-url", "", "share rooms with other hubs through the Redis adapter at this URL; empty: one node")
 	sioAdmin := fs.Bool("sioadmin", false, "attach the Socket.IO Admin UI namespace /admin in development mode, without credentials")
 	rate := fs.Int("memprofilerate", envInt("NOOM_LOAD_MEMPROFILERATE"), "runtime.MemProfileRate for /debug/pprof/heap (1 records every allocation); 0 keeps Go's default (env NOOM_LOAD_MEMPROFILERATE)")
 	if err := fs.Parse(args); err != nil {
@@ -51,7 +54,22 @@ func serve(ctx context.Context, args []string) error {
 		runtime.MemProfileRate = *rate
 	}
 	reg := prometheus.NewRegistry()
-	hub, err := signaling.New(signaling.Config{MaxQueueBytes: *maxQueue, MaxRoomsPerSocket: 1 << 20}, reg)
+	var adapter func(signaling.Local) signaling.Adapter
+	if *redisURL != "" {
+		opts, err := redis.ParseURL(*redisURL)
+		if err != nil {
+			return err
+		}
+		rdb := redis.NewClient(opts)
+		defer rdb.Close()
+		cluster, err := redisadapter.New(redisadapter.Config{}, rdb, reg, slog.Default())
+		if err != nil {
+			return err
+		}
+		defer cluster.Close() // after the hub's shutdown, deferred below
+		adapter = cluster.Adapter
+	}
+	hub, err := signaling.New(signaling.Config{MaxQueueBytes: *maxQueue, MaxRoomsPerSocket: 1 << 20, Adapter: adapter}, reg)
 	if err != nil {
 		return err
 	}
