@@ -214,7 +214,7 @@ func (n *nodeJS) try(op string, args map[string]any) (json.RawMessage, error) {
 }
 
 // do runs one command, failing the test on error, and decodes its result
-// into out (unless out is nil).
+// into out (a pointer, zeroed first; or nil).
 func (n *nodeJS) do(t testing.TB, op string, args map[string]any, out any) {
 	t.Helper()
 	res, err := n.try(op, args)
@@ -222,6 +222,7 @@ func (n *nodeJS) do(t testing.TB, op string, args map[string]any, out any) {
 		t.Fatalf("server.js %s %v: %v", op, args, err)
 	}
 	if out != nil {
+		reflect.ValueOf(out).Elem().SetZero() // nothing left from a previous answer
 		if err := json.Unmarshal(res, out); err != nil {
 			t.Fatalf("server.js %s: result %s: %v", op, res, err)
 		}
@@ -287,7 +288,9 @@ func newMixed(t *testing.T) *mixed {
 				Rooms []string `json:"rooms"`
 			}
 			json.Unmarshal(s.Handshake().Auth, &auth)
-			s.SetData(map[string]any{"side": "noom", "name": auth.Name})
+			if auth.Name != "nq" { // nq shows how a socket without data looks
+				s.SetData(map[string]any{"side": "noom", "name": auth.Name})
+			}
 			s.Join(auth.Rooms...)
 		})
 	}
@@ -577,6 +580,11 @@ func (m *mixed) checkFetch(t *testing.T) {
 	if n3.Data["side"] != "noom" || n3.Data["name"] != "n3" {
 		t.Errorf("n3 data seen from Node = %v", n3.Data)
 	}
+	for _, s := range js {
+		if s.ID == m.sid["nq"] && (s.Data == nil || len(s.Data) != 0) {
+			t.Errorf("nq, without data, seen from Node with data %#v; want {} as Node's own sockets start with", s.Data)
+		}
+	}
 	nh := n3.Handshake
 	if nh.Auth["name"] != "n3" || nh.Query["EIO"] != "4" || nh.Address != "127.0.0.1" ||
 		nh.Issued == 0 || !strings.HasPrefix(fmt.Sprint(nh.Headers["host"]), "127.0.0.1:") {
@@ -754,6 +762,29 @@ func (m *mixed) checkAcks(t *testing.T) {
 		t.Errorf("Node emitWithAck to a and s: error %q, answered by %v; want a timeout and j1 j2 n1 n2", ja.Error, by)
 	}
 	m.events(t, "nq", "ask-node-some", 1)
+
+	// A room with no member on the other side: that side still reports
+	// its count (0), so neither waits for the timeout.
+	res, err = srv.To("only-noom").Timeout(5*time.Second).EmitWithAck(ctx, "ask-alone")
+	if len(res) != 1 || err != nil {
+		t.Errorf("Noom EmitWithAck to only-noom = %v, %v; want n3's answer and no error", res, err)
+	}
+	m.js.do(t, "emitWithAck", map[string]any{"rooms": []string{"only-node"}, "timeout": 5000, "event": "ask-node-alone"}, &ja)
+	if ja.Error != "" || len(ja.Responses) != 1 || ja.Responses[0].By != "j3" {
+		t.Errorf("Node emitWithAck to only-node: error %q, answers %v; want j3's", ja.Error, ja.Responses)
+	}
+
+	// Node's RemoteSocket of a Noom socket: an ack expecting one answer.
+	var one struct {
+		Error    string
+		Response struct {
+			By string `json:"by"`
+		}
+	}
+	m.js.do(t, "remoteEmitWithAck", map[string]any{"sid": m.sid["n2"], "timeout": 5000, "event": "ask-one"}, &one)
+	if one.Error != "" || one.Response.By != "n2" {
+		t.Errorf("Node RemoteSocket emit with ack to n2: error %q, answer %+v; want n2's", one.Error, one.Response)
+	}
 }
 
 func (m *mixed) checkServerSideEmit(t *testing.T) {

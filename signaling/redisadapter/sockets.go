@@ -48,9 +48,13 @@ func encodeSockets(socks []signaling.SocketInfo) []any {
 		if len(auth) == 0 || !json.Valid(auth) {
 			auth = json.RawMessage("{}")
 		}
-		data, err := json.Marshal(s.Data)
-		if err != nil {
-			data = []byte("null")
+		// Node's socket.data starts as {} and Node apps read its fields
+		// without a check: a socket that never had SetData shows {}.
+		data := []byte("{}")
+		if s.Data != nil {
+			if b, err := json.Marshal(s.Data); err == nil {
+				data = b
+			}
 		}
 		out = append(out, map[string]any{
 			"id": s.ID,

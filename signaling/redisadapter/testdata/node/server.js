@@ -161,6 +161,18 @@ const ops = {
         ),
     ),
   fetchSockets: async (o) => (await sel(o).fetchSockets()).map(describe),
+  // remoteEmitWithAck: emit with an ack to one socket found by
+  // fetchSockets (a RemoteSocket when it is on another node), which
+  // expects a single answer.
+  remoteEmitWithAck: async ({ sid, event, timeout, args = [] }) => {
+    const [s] = await io.in(sid).fetchSockets();
+    if (!s) throw new Error("fetchSockets found no " + sid);
+    return new Promise((resolve) =>
+      s.timeout(timeout).emit(event, ...fromWire(args), (err, response) =>
+        resolve({ error: err ? err.message : null, response: toWire(response) }),
+      ),
+    );
+  },
   localSockets: async () => (await io.local.fetchSockets()).map(describe),
   socketsJoin: (o) => sel(o).socketsJoin(o.join),
   socketsLeave: (o) => sel(o).socketsLeave(o.leave),
