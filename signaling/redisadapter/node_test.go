@@ -259,10 +259,12 @@ func bin(b []byte) map[string]any {
 // socket.io-client connections made by server.js, named n* (on Noom) and
 // j* (on Node).
 type mixed struct {
-	noom    *node
-	noomURL string
-	js      *nodeJS
-	sid     map[string]string // client name → socket id
+	nooms    []*node
+	noomURLs []string
+	noom     *node // the first Noom node
+	noomURL  string
+	js       *nodeJS
+	sid      map[string]string // client name → socket id
 
 	mu  sync.Mutex
 	sse []string // server-side events the Noom node received: "event arg0"
@@ -274,13 +276,28 @@ type mixed struct {
 // even when an ack is asked.
 const sseAnswerTimeout = 2 * time.Second
 
-func newMixed(t *testing.T) *mixed {
+// newMixed starts Redis, server.js and nooms Noom nodes.
+func newMixed(t *testing.T, nooms int) *mixed {
 	t.Helper()
 	requireNode(t)
 	r := startRedis(t)
 	m := &mixed{sid: map[string]string{}}
-	m.noom = newNode(t, r.addr(), redisadapter.Config{RequestTimeout: sseAnswerTimeout})
-	srv := m.noom.srv
+	for range nooms {
+		n := newNode(t, r.addr(), redisadapter.Config{RequestTimeout: sseAnswerTimeout})
+		m.nooms = append(m.nooms, n)
+		m.noomURLs = append(m.noomURLs, m.serve(t, n.srv))
+	}
+	m.noom, m.noomURL = m.nooms[0], m.noomURLs[0]
+	m.js = startNodeJS(t, r.port, sseAnswerTimeout)
+	m.js.do(t, "listen", map[string]any{"event": "sse"}, nil)
+	m.js.do(t, "listen", map[string]any{"event": "sse-ack", "answer": map[string]any{"from": "node", "bin": bin([]byte("node"))}}, nil)
+	m.js.do(t, "listen", map[string]any{"event": "sse-silent", "silent": true}, nil)
+	return m
+}
+
+// serve sets a Noom node's handlers up as server.js's and serves it on
+// loopback.
+func (m *mixed) serve(t *testing.T, srv *signaling.Server) string {
 	for _, nsp := range []string{"/", "/chat"} {
 		srv.Of(nsp).OnConnection(func(s *signaling.Socket) {
 			var auth struct {
@@ -312,26 +329,26 @@ func newMixed(t *testing.T) *mixed {
 		srv.OnServerSideEmit(ev, record(ev))
 	}
 	hs := httptest.NewServer(srv)
-	m.noomURL = hs.URL
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
 		hs.Close()
 	})
-	m.js = startNodeJS(t, r.port, sseAnswerTimeout)
-	m.js.do(t, "listen", map[string]any{"event": "sse"}, nil)
-	m.js.do(t, "listen", map[string]any{"event": "sse-ack", "answer": map[string]any{"from": "node", "bin": bin([]byte("node"))}}, nil)
-	m.js.do(t, "listen", map[string]any{"event": "sse-silent", "silent": true}, nil)
-	return m
+	return hs.URL
 }
 
-// connect connects a client named name to namespace nsp of Noom (n*) or
-// Node (j*), in rooms.
+// connect connects a client named name to namespace nsp of the first
+// Noom node (n*), the second (m*) or Node (j*), in rooms.
 func (m *mixed) connect(t *testing.T, name, nsp string, silent bool, rooms ...string) {
 	t.Helper()
-	url := m.noomURL
-	if name[0] == 'j' {
+	var url string
+	switch name[0] {
+	case 'n':
+		url = m.noomURLs[0]
+	case 'm':
+		url = m.noomURLs[1]
+	default:
 		url = m.js.url
 	}
 	url += nsp
@@ -416,7 +433,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // with @socket.io/redis-adapter form one cluster: every operation of the
 // adapter, started on either side, acts on the other side's sockets.
 func TestMixedCluster(t *testing.T) {
-	m := newMixed(t)
+	m := newMixed(t, 1)
 	// Rooms: a and b span both sides; only-noom and only-node do not; s
 	// holds the quiet clients (nq, jq), which never ack; gone-* hold
 	// clients the other side disconnects.
@@ -938,5 +955,96 @@ func (m *mixed) checkDisconnect(t *testing.T) {
 	socks, err := m.noom.srv.FetchSockets(context.Background())
 	if err != nil || len(socks) != 8 {
 		t.Errorf("after the disconnects: %d sockets (%v), want 8", len(socks), err)
+	}
+}
+
+// TestMixedThreeNodes checks that with two Noom nodes and one Node server
+// every node answers every request once: each side's cluster-wide reads
+// and acks count both others.
+func TestMixedThreeNodes(t *testing.T) {
+	m := newMixed(t, 2)
+	m.connect(t, "n1", "/", false, "a")
+	m.connect(t, "m1", "/", false, "a")
+	m.connect(t, "j1", "/", false, "a")
+	ctx := context.Background()
+	all := sorted([]string{m.sid["n1"], m.sid["m1"], m.sid["j1"]})
+	for i, n := range m.nooms {
+		if c, err := n.srv.ServerCount(ctx); c != 3 || err != nil {
+			t.Errorf("Noom node %d: ServerCount = %d, %v; want 3", i, c, err)
+		}
+		socks, err := n.srv.FetchSockets(ctx)
+		if got := ids(socks); err != nil || !slices.Equal(got, all) {
+			t.Errorf("Noom node %d: FetchSockets = %v, %v; want %v", i, got, err, all)
+		}
+	}
+	var js []jsSocket
+	m.js.do(t, "fetchSockets", nil, &js)
+	var got []string
+	for _, s := range js {
+		got = append(got, s.ID)
+	}
+	if slices.Sort(got); !slices.Equal(got, all) {
+		t.Errorf("Node fetchSockets = %v, want %v", got, all)
+	}
+	var rooms []string
+	m.js.do(t, "allRooms", nil, &rooms)
+	for _, r := range append(all, "a") {
+		if !slices.Contains(rooms, r) {
+			t.Errorf("Node allRooms lacks %q: %v", r, rooms)
+		}
+	}
+
+	// Acks from the three nodes' clients, asked from each side.
+	res, err := m.nooms[1].srv.To("a").Timeout(5*time.Second).EmitWithAck(ctx, "ask")
+	var by []string
+	for _, r := range res {
+		by = append(by, ackBy(t, r.Args))
+	}
+	if slices.Sort(by); err != nil || !slices.Equal(by, []string{"j1", "m1", "n1"}) {
+		t.Errorf("Noom node 1 EmitWithAck = %v, %v; want j1 m1 n1", by, err)
+	}
+	var ja struct {
+		Error     string
+		Responses []struct {
+			By string `json:"by"`
+		}
+	}
+	m.js.do(t, "emitWithAck", map[string]any{"rooms": []string{"a"}, "timeout": 5000, "event": "ask-node"}, &ja)
+	by = by[:0]
+	for _, r := range ja.Responses {
+		by = append(by, r.By)
+	}
+	if slices.Sort(by); ja.Error != "" || !slices.Equal(by, []string{"j1", "m1", "n1"}) {
+		t.Errorf("Node emitWithAck: error %q, answered by %v; want j1 m1 n1", ja.Error, by)
+	}
+
+	// Server-side emits with acks: two answers each way.
+	answers, err := m.noom.srv.ServerSideEmitWithAck(ctx, "sse-ack", "three")
+	var from []string
+	for _, a := range answers {
+		var v struct{ From string }
+		signaling.Decode(a, &v)
+		from = append(from, v.From)
+	}
+	if slices.Sort(from); err != nil || !slices.Equal(from, []string{"node", "noom"}) {
+		t.Errorf("Noom ServerSideEmitWithAck = %v, %v; want answers from node and noom", from, err)
+	}
+	var jsse struct {
+		Error     string
+		Responses []map[string]any
+	}
+	m.js.do(t, "serverSideEmitWithAck", map[string]any{"event": "sse-ack", "args": []any{"three"}}, &jsse)
+	if jsse.Error != "" || len(jsse.Responses) != 2 {
+		t.Errorf("Node serverSideEmitWithAck = %q, %v; want two answers", jsse.Error, jsse.Responses)
+	}
+
+	// A join from Node reaches both Noom nodes' sockets.
+	m.js.do(t, "socketsJoin", map[string]any{"rooms": []string{"a"}, "join": []string{"joined"}}, nil)
+	for i, n := range m.nooms {
+		name := []string{"n1", "m1"}[i]
+		eventually(t, name+" joins joined", func() bool {
+			s := n.srv.Of("/").Socket(m.sid[name])
+			return s != nil && slices.Contains(s.Rooms(), "joined")
+		})
 	}
 }
