@@ -86,11 +86,8 @@ func (p *Packet) withID(id int64) (frame, []frame, error) {
 	if e.err != nil {
 		return frame{}, nil, e.err
 	}
-	t := socketio.Event
-	if len(e.atts) > 0 {
-		t = socketio.BinaryEvent
-	}
-	text := appendHeader(make([]byte, 0, 24+len(p.Namespace)+len(e.data)), t, p.Namespace, id, len(e.atts))
+	// appendHeader makes EVENT a BINARY_EVENT when there are attachments.
+	text := appendHeader(make([]byte, 0, 24+len(p.Namespace)+len(e.data)), socketio.Event, p.Namespace, id, len(e.atts))
 	text = append(text, e.data...)
 	return frame{data: text, op: opText}, attFrames(e.atts), nil
 }

@@ -2,6 +2,7 @@ package redisadapter
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,6 +29,13 @@ func encodeSockets(socks []signaling.SocketInfo) []any {
 				headers[k] = v
 			}
 		}
+		if _, ok := headers["host"]; !ok && h.Host != "" {
+			headers["host"] = h.Host // Node's handshake always has it; Noom keeps it apart
+		}
+		addr := h.RemoteAddr
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			addr = host // Node's handshake.address is the IP alone
+		}
 		query := map[string]any{}
 		for k, v := range h.Query {
 			if len(v) == 1 {
@@ -40,14 +48,18 @@ func encodeSockets(socks []signaling.SocketInfo) []any {
 		if len(auth) == 0 || !json.Valid(auth) {
 			auth = json.RawMessage("{}")
 		}
-		data, err := json.Marshal(s.Data)
-		if err != nil {
-			data = []byte("null")
+		// Node's socket.data starts as {} and Node apps read its fields
+		// without a check: a socket that never had SetData shows {}.
+		data := []byte("{}")
+		if s.Data != nil {
+			if b, err := json.Marshal(s.Data); err == nil {
+				data = b
+			}
 		}
 		out = append(out, map[string]any{
 			"id": s.ID,
 			"handshake": map[string]any{
-				"headers": headers, "time": h.Time.UTC().Format(time.RFC1123), "address": h.RemoteAddr,
+				"headers": headers, "time": h.Time.UTC().Format(time.RFC1123), "address": addr,
 				"xdomain": h.Headers.Get("Origin") != "", "secure": h.Secure, "issued": h.Time.UnixMilli(),
 				"url": "/socket.io/?" + h.Query.Encode(), "query": query, "auth": auth,
 			},

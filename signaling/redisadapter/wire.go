@@ -195,9 +195,11 @@ func pack(v any) ([]byte, error) {
 // maxValueDepth bounds the nesting of decoded values.
 const maxValueDepth = 32
 
+// unpack decodes msgpack with the strict interface decoding: the loose
+// one reads bin (a Node Buffer) as a Go string, which the hub would send
+// its clients as text, not as a binary attachment.
 func unpack(b []byte) (any, error) {
 	dec := msgpack.NewDecoder(bytes.NewReader(b))
-	dec.UseLooseInterfaceDecoding(true)
 	v, err := dec.DecodeInterface()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
@@ -206,13 +208,31 @@ func unpack(b []byte) (any, error) {
 }
 
 // fromMsgpack makes a decoded msgpack tree something the hub can encode
-// for clients: NaN and infinities become null (as JSON.stringify does),
-// timestamps become their ISO text, maps have string keys.
+// for clients: integers of every width become int64 (uint64 above
+// MaxInt64), NaN and infinities become null (as JSON.stringify does),
+// timestamps become their ISO text, bin stays []byte, maps have string
+// keys.
 func fromMsgpack(v any, depth int) (any, error) {
 	if depth > maxValueDepth {
 		return nil, fmt.Errorf("%w: value nested too deep", ErrMalformed)
 	}
 	switch t := v.(type) {
+	case int8:
+		return int64(t), nil
+	case int16:
+		return int64(t), nil
+	case int32:
+		return int64(t), nil
+	case uint8:
+		return int64(t), nil
+	case uint16:
+		return int64(t), nil
+	case uint32:
+		return int64(t), nil
+	case uint64:
+		if t <= math.MaxInt64 {
+			return int64(t), nil
+		}
 	case float64:
 		if math.IsNaN(t) || math.IsInf(t, 0) {
 			return nil, nil
