@@ -21,6 +21,9 @@ type Config struct {
 	Actions source.Actions
 	// TURN shows TURN allocations. Default nil: no TURN page data.
 	TURN source.TURN
+	// Cluster shows the cluster-wide view (nodes, rooms and members on
+	// every node). Default nil: this node alone.
+	Cluster source.Cluster
 	// Calls shows call-quality reports. Default nil: no calls page data.
 	Calls source.Calls
 

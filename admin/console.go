@@ -153,6 +153,7 @@ func (c *Console) routes() {
 	page("/admin/flow", c.flowPage)
 	page("/admin/turn", c.turnPage)
 	page("/admin/calls", c.callsPage)
+	page("/admin/cluster", c.clusterPage)
 	page("/admin/", func(w http.ResponseWriter, r *http.Request, u who) {
 		c.errorPage(w, r, u, http.StatusNotFound, "Not found", "There is no such page in the console.")
 	})
@@ -165,6 +166,7 @@ func (c *Console) routes() {
 	api("sockets/{nsp}/{sid}", c.apiSocket)
 	api("turn/allocations", c.apiTURN)
 	api("calls", c.apiCalls)
+	api("cluster", c.apiCluster)
 	api("events", c.apiEvents)
 	mux.HandleFunc("POST /admin/api/v1/sockets/{nsp}/{sid}/{action}", c.authed(true, c.socketAction))
 	mux.HandleFunc("POST /admin/api/v1/rooms/{nsp}/{room}/{action}", c.authed(true, c.roomAction))

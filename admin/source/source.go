@@ -8,7 +8,10 @@
 // was read from. Implementations must be safe for concurrent use.
 package source
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // MainNamespace is the Socket.IO main namespace.
 const MainNamespace = "/"
@@ -90,6 +93,29 @@ type TURN interface {
 // returns a NotFound when the allocation is gone.
 type TURNActions interface {
 	EndAllocation(id string) error
+}
+
+// Cluster is the nodes this one shares rooms with (the Redis adapter).
+type Cluster interface {
+	// ClusterNodes reads this node's view of the cluster; cheap.
+	ClusterNodes() ClusterNodes
+	// ClusterSockets asks every node for the sockets of a namespace, only
+	// the members of room when it is not empty, within ctx.
+	ClusterSockets(ctx context.Context, nsp, room string) ([]ClusterSocket, error)
+}
+
+// ClusterNodes is what a node knows of its cluster.
+type ClusterNodes struct {
+	Up    bool     `json:"up"`    // connected to the bus the nodes share
+	Self  string   `json:"self"`  // this node's id
+	Nodes []string `json:"nodes"` // Noom nodes heard from lately, this one included, sorted
+}
+
+// ClusterSocket is a socket on some node of the cluster.
+type ClusterSocket struct {
+	SID     string   `json:"sid"`
+	Address string   `json:"address"`
+	Rooms   []string `json:"rooms"` // its own room excluded
 }
 
 // Calls is the call service's latest quality reports and its participants.

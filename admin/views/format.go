@@ -272,3 +272,8 @@ func sumAlloc(as []source.Allocation, toPeer bool) uint64 {
 	}
 	return n
 }
+
+// ClusterRoomURL is the cluster page of one room's members on every node.
+func ClusterRoomURL(nsp, room string) templ.SafeURL {
+	return templ.SafeURL("/admin/cluster?" + url.Values{"nsp": {nsp}, "room": {room}}.Encode())
+}

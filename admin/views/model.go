@@ -136,3 +136,19 @@ type CallRoom struct {
 	Name    string
 	Reports []source.CallReport
 }
+
+// ClusterPage is the cluster-wide view: nodes, and the rooms of a
+// namespace on every node (or one room's members).
+type ClusterPage struct {
+	Enabled    bool
+	Error      string
+	Namespaces []string
+	Namespace  string
+	Query      string
+	Room       string
+	Nodes      source.ClusterNodes
+	Sockets    int // sockets read from every node
+	Rooms      []source.Room
+	TotalRooms int
+	Members    []source.ClusterSocket
+}

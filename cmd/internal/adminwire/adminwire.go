@@ -8,6 +8,7 @@
 package adminwire
 
 import (
+	"context"
 	"encoding/json"
 	"net/netip"
 	"slices"
@@ -452,4 +453,45 @@ func (c Calls) Reports() []source.CallReport {
 		out[i] = r
 	}
 	return out
+}
+
+// Nodes is what the cluster adapter tells of its nodes
+// (*redisadapter.Cluster).
+type Nodes interface {
+	Up() bool
+	UID() string
+	Nodes() []string
+}
+
+// Cluster implements source.Cluster over the hub's cluster-wide
+// operations (FetchSockets through the adapter) and the adapter's nodes.
+type Cluster struct {
+	Hub   *signaling.Server
+	Nodes Nodes
+}
+
+// ClusterNodes implements source.Cluster.
+func (c Cluster) ClusterNodes() source.ClusterNodes {
+	return source.ClusterNodes{Up: c.Nodes.Up(), Self: c.Nodes.UID(), Nodes: c.Nodes.Nodes()}
+}
+
+// ClusterSockets implements source.Cluster: one request to every node.
+func (c Cluster) ClusterSockets(ctx context.Context, nsp, room string) ([]source.ClusterSocket, error) {
+	n := c.Hub.Lookup(nsp)
+	if n == nil {
+		return nil, &source.NotFound{What: "namespace " + nsp}
+	}
+	var socks []*signaling.RemoteSocket
+	var err error
+	if room == "" {
+		socks, err = n.FetchSockets(ctx)
+	} else {
+		socks, err = n.In(room).FetchSockets(ctx)
+	}
+	out := make([]source.ClusterSocket, len(socks))
+	for i, s := range socks {
+		out[i] = source.ClusterSocket{SID: s.ID, Address: s.Handshake.RemoteAddr,
+			Rooms: slices.DeleteFunc(slices.Clone(s.Rooms), func(r string) bool { return r == s.ID })}
+	}
+	return out, err
 }
