@@ -66,6 +66,12 @@ type Config struct {
 	// Behind a reverse proxy, give it the hub's trusted-proxy logic.
 	ClientIP func(signaling.Handshake) string
 
+	// Registry keeps the call rooms (members, passcodes, the room list).
+	// Default: a MemoryRegistry, this node's rooms only; package callredis
+	// shares them between the nodes of a cluster. The Service does not
+	// close it.
+	Registry Registry
+
 	// Logger receives the service's logs. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -97,6 +103,9 @@ func (c *Config) setDefaults() {
 	setDefault(&c.MaxStatsPeers, 32)
 	if c.ClientIP == nil {
 		c.ClientIP = remoteHost
+	}
+	if c.Registry == nil {
+		c.Registry = NewMemoryRegistry()
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

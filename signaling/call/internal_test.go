@@ -18,30 +18,30 @@ func BenchmarkRebuild10k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc, err := New(Config{}, hub.Of("/"), nil, reg)
+	mem := NewMemoryRegistry()
+	svc, err := New(Config{Registry: mem}, hub.Of("/"), nil, reg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { svc.Close() })
 	for i := range 10_000 {
-		r := newRoom(fmt.Sprintf("room %05d", i), true, "")
+		name := fmt.Sprintf("room %05d", i)
 		for j := range 1 + i%8 {
-			r.members[fmt.Sprint(i, "/", j)] = "x"
+			mem.Put(RoomMeta{Name: name, Listed: true}, Member{ID: fmt.Sprint(i, "/", j), Name: "x"})
 		}
-		svc.rooms[r.name] = r
 	}
 	svc.rebuild()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
 		// One room changes size each time, as under churn.
-		r := svc.rooms[fmt.Sprintf("room %05d", i%10_000)]
-		svc.mu.Lock()
+		r := mem.rooms[fmt.Sprintf("room %05d", i%10_000)]
+		mem.mu.Lock()
 		if len(r.members) == 8 {
 			clear(r.members)
 		}
 		r.members[fmt.Sprint("n", i)] = "x"
-		svc.mu.Unlock()
+		mem.mu.Unlock()
 		svc.rebuild()
 	}
 }

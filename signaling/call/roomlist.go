@@ -1,9 +1,6 @@
 package call
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"slices"
 	"time"
@@ -28,29 +25,6 @@ func IsMeetingCode(name string) bool {
 		}
 	}
 	return true
-}
-
-func newRoom(name string, listed bool, passcode string) *room {
-	r := &room{name: name, listed: listed, members: make(map[string]string)}
-	if passcode != "" {
-		r.salt = make([]byte, 16)
-		rand.Read(r.salt) // never fails (crypto/rand since Go 1.24)
-		r.hash = passcodeHash(r.salt, passcode)
-	}
-	return r
-}
-
-// passcodeHash is HMAC-SHA256 keyed by the room's random salt: a room
-// lives in memory only while people are in it, so a slow hash buys little;
-// the per-IP failure limit is what stops guessing.
-func passcodeHash(salt []byte, passcode string) []byte {
-	m := hmac.New(sha256.New, salt)
-	m.Write([]byte(passcode))
-	return m.Sum(nil)
-}
-
-func (r *room) passcodeOK(passcode string) bool {
-	return r.hash == nil || hmac.Equal(r.hash, passcodeHash(r.salt, passcode))
 }
 
 // RoomSize is a listed room and how many are in it.
@@ -142,34 +116,20 @@ func larger(a, b RoomSize) bool {
 	return a.Name < b.Name
 }
 
-// rebuild builds the list (one pass over the rooms, keeping the
-// RoomListSize largest), stores it and pushes the difference.
+// rebuild asks the registry for the list, stores it and pushes the
+// difference to this node's subscribers (each node pushes to its own).
 func (svc *Service) rebuild() {
-	n := svc.cfg.RoomListSize
-	top := make([]RoomSize, 0, n+1)
-	total := 0
-	svc.mu.RLock()
-	for _, r := range svc.rooms {
-		if !r.listed {
-			continue
-		}
-		total++
-		rs := RoomSize{Name: r.name, Size: len(r.members)}
-		if len(top) == n && !larger(rs, top[n-1]) {
-			continue // the common case: one integer comparison
-		}
-		i, _ := slices.BinarySearchFunc(top, rs, func(a, b RoomSize) int {
-			if larger(a, b) {
-				return -1
-			}
-			return 1
-		})
-		top = slices.Insert(top, i, rs)
-		if len(top) > n {
-			top = top[:n]
-		}
+	ctx, cancel := regCtx()
+	l, err := svc.reg.List(ctx, svc.cfg.RoomListSize)
+	cancel()
+	if err != nil {
+		svc.cfg.Logger.Warn("call: the room registry did not list the rooms", "err", err)
+		return
 	}
-	svc.mu.RUnlock()
+	top, total := l.Rooms, l.Total
+	if top == nil {
+		top = []RoomSize{}
+	}
 	old := svc.list.Load()
 	d := listDiff{V: old.v + 1, Total: total, Set: []RoomSize{}, Del: []string{}}
 	before := make(map[string]int, len(old.rooms))
@@ -192,7 +152,7 @@ func (svc *Service) rebuild() {
 	enc, _ := json.Marshal(top)
 	svc.list.Store(&roomList{v: d.V, rooms: top, total: d.Total, json: enc})
 	push, _ := json.Marshal(d)
-	svc.nsp.To(subscribersRoom).Emit("rooms", json.RawMessage(push))
+	svc.nsp.To(subscribersRoom).Local().Emit("rooms", json.RawMessage(push))
 	svc.metrics.listPushes.Inc()
 	svc.metrics.listBytes.Add(float64(len(push)))
 }

@@ -1,11 +1,11 @@
 package call
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,15 +33,16 @@ type Service struct {
 	cfg     Config
 	nsp     *signaling.Namespace
 	ice     ICEProvider
+	reg     Registry // the rooms: members, passcodes, the room list
 	metrics *metrics
 
 	mu sync.RWMutex
-	// mu guards the following fields, and the fields of every room, peer
-	// and client that say so.
-	rooms        map[string]*room   // call rooms with people in them, by name
+	// mu guards the following fields, and the fields of every peer and
+	// client that say so.
 	peers        map[string]*peer   // connected sockets, by id
 	clients      map[string]*client // per client IP
-	participants int                // sum of the rooms' sizes
+	local        map[string]int     // call rooms with people of this node: how many
+	participants int                // sum of local
 
 	list  atomic.Pointer[roomList] // the room list last built; read without locks
 	dirty chan struct{}            // one slot: a listed room may have changed
@@ -49,12 +50,12 @@ type Service struct {
 	done  chan struct{}
 }
 
-// room is a call room. Service.mu guards members.
-type room struct {
-	name       string
-	listed     bool
-	salt, hash []byte            // HMAC-SHA256(salt, passcode); nil without a passcode
-	members    map[string]string // socket id → nickname in this room
+// joined is a room a peer is in, and what it needs of it without asking
+// the registry. Immutable.
+type joined struct {
+	room             string
+	name             string // the peer's name in this room
+	passcode, listed bool
 }
 
 // peer is a socket's call state.
@@ -68,7 +69,8 @@ type peer struct {
 	joins  bucket // membership changes
 
 	// Service.mu guards the following fields.
-	rooms      []*room
+	rooms      []*joined
+	joining    bool // a join is being decided: it holds one of the rooms
 	gone       bool // disconnecting: joins must not add rooms any more
 	subscribed bool // to the room list
 
@@ -79,6 +81,10 @@ type peer struct {
 // subscribersRoom is the hub room of the sockets subscribed to the room
 // list. Its name has a control character, which no call room can have.
 const subscribersRoom = "\x00call:rooms"
+
+// registryTimeout bounds one call to the registry; a shared registry
+// applies its own, shorter, bound.
+const registryTimeout = 5 * time.Second
 
 // New serves the call protocol on nsp. ice may be nil: joins then carry an
 // empty ICE server list, and "ice-servers" answers unavailable.
@@ -91,9 +97,10 @@ func New(cfg Config, nsp *signaling.Namespace, ice ICEProvider, reg prometheus.R
 		cfg:     cfg,
 		nsp:     nsp,
 		ice:     ice,
-		rooms:   make(map[string]*room),
+		reg:     cfg.Registry,
 		peers:   make(map[string]*peer),
 		clients: make(map[string]*client),
+		local:   make(map[string]int),
 		dirty:   make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
@@ -104,6 +111,7 @@ func New(cfg Config, nsp *signaling.Namespace, ice ICEProvider, reg prometheus.R
 		return nil, err
 	}
 	svc.metrics = m
+	svc.reg.Watch(Hooks{ListChanged: svc.changed, Joined: svc.rejoined, Left: svc.removed})
 	// The call protocol never sends binary: attachments would only pin memory.
 	nsp.RefuseBinary()
 	nsp.OnConnection(svc.onConnection)
@@ -111,7 +119,7 @@ func New(cfg Config, nsp *signaling.Namespace, ice ICEProvider, reg prometheus.R
 	return svc, nil
 }
 
-// Close stops the room-list pusher.
+// Close stops the room-list pusher. The registry is the caller's.
 func (svc *Service) Close() error {
 	select {
 	case <-svc.stop:
@@ -122,8 +130,8 @@ func (svc *Service) Close() error {
 	return nil
 }
 
-// Present tells whether the socket with this id is connected and in a
-// call room: the TURN server relays only for such users.
+// Present tells whether the socket with this id is connected to this node
+// and in a call room: the TURN server relays only for such users.
 func (svc *Service) Present(user string) bool {
 	svc.mu.RLock()
 	defer svc.mu.RUnlock()
@@ -136,7 +144,21 @@ type counts struct{ rooms, participants int }
 func (svc *Service) counts() counts {
 	svc.mu.RLock()
 	defer svc.mu.RUnlock()
-	return counts{len(svc.rooms), svc.participants}
+	return counts{len(svc.local), svc.participants}
+}
+
+func regCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), registryTimeout)
+}
+
+// rejoined and removed are the registry's hooks: membership it changed by
+// itself is told to the room, on every node.
+func (svc *Service) rejoined(room string, m Member) {
+	svc.nsp.To(room).Emit("peer-joined", m)
+}
+
+func (svc *Service) removed(room, sid string) {
+	svc.nsp.To(room).Emit("peer-left", map[string]any{"id": sid})
 }
 
 type handler func(s *signaling.Socket, p *peer, raw json.RawMessage) (map[string]any, *Error)
@@ -190,29 +212,6 @@ func (svc *Service) onConnection(s *signaling.Socket) {
 	s.OnDisconnecting(func(string) { svc.disconnecting(p) })
 }
 
-// disconnecting forgets the socket: its rooms (telling them), its
-// subscription, its stats. O(its rooms).
-func (svc *Service) disconnecting(p *peer) {
-	svc.mu.Lock()
-	p.gone = true
-	rooms := make([]string, 0, len(p.rooms))
-	for len(p.rooms) > 0 {
-		r := p.rooms[0]
-		rooms = append(rooms, r.name)
-		svc.removeLocked(p, r)
-	}
-	if p.subscribed {
-		p.subscribed = false
-		svc.metrics.subscribers.Dec()
-	}
-	delete(svc.peers, p.id)
-	p.client.sockets--
-	svc.mu.Unlock()
-	for _, r := range rooms {
-		p.sock.To(r).Emit("peer-left", map[string]any{"id": p.id})
-	}
-}
-
 func (svc *Service) serve(s *signaling.Socket, p *peer, event string, args []any, h handler) (map[string]any, *Error) {
 	if !p.events.allow(time.Now()) {
 		return nil, errorf(CodeRateLimited, "too many events: slow down")
@@ -235,180 +234,6 @@ func decode(raw json.RawMessage, v any) *Error {
 		return errorf(CodeBadRequest, "malformed payload: "+err.Error())
 	}
 	return nil
-}
-
-type member struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-// othersLocked lists r's members but id, sorted by id.
-func (r *room) othersLocked(id string) []member {
-	out := make([]member, 0, len(r.members))
-	for sid, name := range r.members {
-		if sid != id {
-			out = append(out, member{ID: sid, Name: name})
-		}
-	}
-	slices.SortFunc(out, func(a, b member) int { return strings.Compare(a.ID, b.ID) })
-	return out
-}
-
-func (r *room) nameTakenLocked(name string) bool {
-	for _, n := range r.members {
-		if strings.EqualFold(n, name) {
-			return true
-		}
-	}
-	return false
-}
-
-func (p *peer) roomLocked(name string) *room {
-	for _, r := range p.rooms {
-		if r.name == name {
-			return r
-		}
-	}
-	return nil
-}
-
-type joinRequest struct {
-	Room     string `json:"room"`
-	Name     string `json:"name"`
-	Passcode string `json:"passcode"`
-	Unlisted bool   `json:"unlisted"`
-}
-
-func (svc *Service) join(s *signaling.Socket, p *peer, raw json.RawMessage) (map[string]any, *Error) {
-	var req joinRequest
-	if e := decode(raw, &req); e != nil {
-		return nil, e
-	}
-	if !validText(req.Room, MaxRoomNameLen) {
-		return nil, errorf(CodeBadRequest, "room: 1 to 64 printable characters")
-	}
-	if !validText(req.Name, MaxNameLen) {
-		return nil, errorf(CodeBadRequest, "name: 1 to 32 printable characters")
-	}
-	if req.Passcode != "" && !validText(req.Passcode, MaxPasscodeLen) {
-		return nil, errorf(CodeBadRequest, "passcode: 1 to 64 printable characters")
-	}
-	if svc.nsp.Socket(req.Room) != nil {
-		return nil, errorf(CodeBadRequest, "room: that name is taken")
-	}
-	svc.mu.Lock()
-	r, peers, already, e := svc.enterLocked(p, req, time.Now())
-	name := req.Name
-	if already {
-		name = r.members[p.id]
-	}
-	svc.mu.Unlock()
-	if e != nil {
-		if slices.Contains(joinResults, e.Code) {
-			svc.metrics.joins[e.Code].Inc()
-		}
-		return nil, e
-	}
-	if !already {
-		if err := s.Join(req.Room); err != nil {
-			svc.mu.Lock()
-			if p.roomLocked(r.name) == r {
-				svc.removeLocked(p, r)
-			}
-			svc.mu.Unlock()
-			if errors.Is(err, signaling.ErrTooManyRooms) {
-				return nil, errorf(CodeTooManyRooms, err.Error())
-			}
-			return nil, errorf(CodeUnavailable, err.Error())
-		}
-		s.To(req.Room).Emit("peer-joined", member{ID: p.id, Name: req.Name})
-		svc.metrics.joins["ok"].Inc()
-	}
-	return map[string]any{
-		"id": p.id, "room": req.Room, "name": name, "peers": peers,
-		"passcode": r.hash != nil, "listed": r.listed,
-		"iceServers": svc.iceFor(p),
-	}, nil
-}
-
-// enterLocked puts p in the room req names, creating it if need be, or
-// tells why not. already is true when p was in it: nothing changes then.
-func (svc *Service) enterLocked(p *peer, req joinRequest, now time.Time) (r *room, peers []member, already bool, e *Error) {
-	if p.gone {
-		return nil, nil, false, errorf(CodeUnavailable, "disconnecting")
-	}
-	if r = p.roomLocked(req.Room); r != nil {
-		return r, r.othersLocked(p.id), true, nil
-	}
-	if len(p.rooms) >= svc.cfg.MaxRoomsPerSocket {
-		return nil, nil, false, errorf(CodeTooManyRooms, "in too many rooms: leave one first")
-	}
-	r = svc.rooms[req.Room]
-	if r != nil && r.hash != nil {
-		if !p.client.passcodes.has(now) {
-			return nil, nil, false, errorf(CodeRateLimited, "too many wrong passcodes: wait a minute")
-		}
-		if !r.passcodeOK(req.Passcode) {
-			p.client.passcodes.allow(now)
-			return nil, nil, false, errorf(CodeBadPasscode, "this room needs its passcode")
-		}
-	}
-	if r != nil && len(r.members) >= svc.cfg.MaxRoomSize {
-		return nil, nil, false, errorf(CodeRoomFull, "the room is full")
-	}
-	if r != nil && r.nameTakenLocked(req.Name) {
-		return nil, nil, false, errorf(CodeNameTaken, "someone in this room has that name: pick another")
-	}
-	if !p.joins.has(now) || !p.client.joins.has(now) || (r == nil && !p.client.creates.has(now)) {
-		return nil, nil, false, errorf(CodeRateLimited, "too many joins: wait a moment")
-	}
-	p.joins.allow(now)
-	p.client.joins.allow(now)
-	if r == nil {
-		p.client.creates.allow(now)
-		r = newRoom(req.Room, !svc.cfg.HideRoomList && !req.Unlisted && !IsMeetingCode(req.Room), req.Passcode)
-		svc.rooms[r.name] = r
-	}
-	peers = r.othersLocked(p.id)
-	r.members[p.id] = req.Name
-	p.rooms = append(p.rooms, r)
-	svc.participants++
-	if r.listed {
-		svc.changed()
-	}
-	return r, peers, false, nil
-}
-
-// removeLocked takes p out of r, and r away when it empties.
-func (svc *Service) removeLocked(p *peer, r *room) {
-	p.rooms = slices.DeleteFunc(p.rooms, func(x *room) bool { return x == r })
-	delete(r.members, p.id)
-	svc.participants--
-	if len(r.members) == 0 && svc.rooms[r.name] == r {
-		delete(svc.rooms, r.name)
-	}
-	if r.listed {
-		svc.changed()
-	}
-}
-
-func (svc *Service) leave(s *signaling.Socket, p *peer, raw json.RawMessage) (map[string]any, *Error) {
-	var req struct{ Room string }
-	if e := decode(raw, &req); e != nil {
-		return nil, e
-	}
-	svc.mu.Lock()
-	r := p.roomLocked(req.Room)
-	if r != nil {
-		svc.removeLocked(p, r)
-	}
-	svc.mu.Unlock()
-	if r == nil {
-		return nil, errorf(CodeNotInRoom, "not in that room")
-	}
-	s.Leave(req.Room)
-	s.To(req.Room).Emit("peer-left", map[string]any{"id": p.id})
-	return nil, nil
 }
 
 var signalTypes = []string{"offer", "answer", "candidate"}
@@ -448,7 +273,11 @@ func (svc *Service) signal(s *signaling.Socket, p *peer, raw json.RawMessage) (m
 	if req.To == "" || req.Data.raw == nil || !ok {
 		return nil, errorf(CodeBadRequest, "signal takes {to, data} with data.type offer, answer or candidate")
 	}
-	if !svc.shareRoom(p, req.To) {
+	shared, err := svc.shareRoom(p, req.To)
+	if err != nil {
+		return nil, errorf(CodeUnavailable, "the room registry did not answer: try again")
+	}
+	if !shared {
 		return nil, errorf(CodeNotInRoom, "no room shared with that peer")
 	}
 	// {"data":<as sent>,"from":"<id>"}: built once, never re-encoded.
@@ -465,15 +294,26 @@ func (svc *Service) signal(s *signaling.Socket, p *peer, raw json.RawMessage) (m
 	return nil, nil
 }
 
-func (svc *Service) shareRoom(p *peer, to string) bool {
-	svc.mu.RLock()
-	defer svc.mu.RUnlock()
-	for _, r := range p.rooms {
-		if _, ok := r.members[to]; ok && to != p.id {
-			return true
-		}
+// shareRoom tells whether p and the socket to share a call room: from
+// this node's state when to is connected here, else from the registry.
+func (svc *Service) shareRoom(p *peer, to string) (bool, error) {
+	if to == p.id {
+		return false, nil
 	}
-	return false
+	svc.mu.RLock()
+	rooms := make([]string, len(p.rooms))
+	for i, j := range p.rooms {
+		rooms[i] = j.room
+	}
+	q := svc.peers[to]
+	shared := q != nil && slices.ContainsFunc(q.rooms, func(j *joined) bool { return slices.Contains(rooms, j.room) })
+	svc.mu.RUnlock()
+	if q != nil || len(rooms) == 0 {
+		return shared, nil
+	}
+	ctx, cancel := regCtx()
+	defer cancel()
+	return svc.reg.Shares(ctx, rooms, to)
 }
 
 func (svc *Service) chat(s *signaling.Socket, p *peer, raw json.RawMessage) (map[string]any, *Error) {
@@ -485,17 +325,13 @@ func (svc *Service) chat(s *signaling.Socket, p *peer, raw json.RawMessage) (map
 		return nil, errorf(CodeBadRequest, "text: 1 to 2000 characters, no control characters")
 	}
 	svc.mu.RLock()
-	r := p.roomLocked(req.Room)
-	var name string
-	if r != nil {
-		name = r.members[p.id]
-	}
+	j := p.roomLocked(req.Room)
 	svc.mu.RUnlock()
-	if r == nil {
+	if j == nil {
 		return nil, errorf(CodeNotInRoom, "not in that room")
 	}
 	ts := time.Now().UnixMilli()
-	s.To(req.Room).Emit("chat", map[string]any{"from": p.id, "name": name, "text": req.Text, "ts": ts})
+	s.To(req.Room).Emit("chat", map[string]any{"from": p.id, "name": j.name, "text": req.Text, "ts": ts})
 	svc.metrics.chats.Inc()
 	return map[string]any{"ts": ts}, nil
 }
