@@ -79,6 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	ipOf := clientIP(o.TrustedProxies)
 	var adapter func(signaling.Local) signaling.Adapter
+	var rooms call.Registry // nil: the call service's own, this node's rooms
 	if o.RedisURL != "" {
 		cluster, closeCluster, err := startRedis(o, reg, log)
 		if err != nil {
@@ -87,6 +88,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// Deferred before the hub's shutdown is: runs after it.
 		defer closeCluster()
 		adapter = cluster.Adapter
+		shared, closeRooms, err := startCallRegistry(o, reg, log)
+		if err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		defer closeRooms() // after the call service's Close, before the cluster's
+		rooms = shared
 	}
 	hub, err := signaling.New(signaling.Config{
 		Adapter:        adapter,
@@ -110,7 +117,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ClientIP: func(h signaling.Handshake) string {
 			return ipOf(&http.Request{RemoteAddr: h.RemoteAddr, Header: h.Headers})
 		},
-		Logger: log.With("component", "call"),
+		Registry: rooms,
+		Logger:   log.With("component", "call"),
 	}, hub.Of("/"), ice, reg)
 	if err != nil {
 		return fmt.Errorf("call: %w", err)

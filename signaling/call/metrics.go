@@ -64,9 +64,9 @@ func newMetrics(reg prometheus.Registerer, svc *Service) (*metrics, error) {
 	}
 	collectors := []prometheus.Collector{joins, signals, m.chats, errs, reports, rtt, m.listPushes, m.listBytes, m.subscribers,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "rooms",
-			Help: "Call rooms with people in them now."}, func() float64 { return float64(svc.counts().rooms) }),
+			Help: "Call rooms with people of this node in them now."}, func() float64 { return float64(svc.counts().rooms) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "participants",
-			Help: "People in call rooms now (one per socket and room)."}, func() float64 { return float64(svc.counts().participants) }),
+			Help: "People of this node in call rooms now (one per socket and room)."}, func() float64 { return float64(svc.counts().participants) }),
 	}
 	if err := reg.Register(collectorSet(collectors)); err != nil {
 		return nil, err
