@@ -152,13 +152,13 @@ func regCtx() (context.Context, context.CancelFunc) {
 }
 
 // rejoined and removed are the registry's hooks: membership it changed by
-// itself is told to the room, on every node.
+// itself is told to the rest of the room, on every node.
 func (svc *Service) rejoined(room string, m Member) {
-	svc.nsp.To(room).Emit("peer-joined", m)
+	svc.nsp.To(room).Except(m.ID).Emit("peer-joined", m)
 }
 
 func (svc *Service) removed(room, sid string) {
-	svc.nsp.To(room).Emit("peer-left", map[string]any{"id": sid})
+	svc.nsp.To(room).Except(sid).Emit("peer-left", map[string]any{"id": sid})
 }
 
 type handler func(s *signaling.Socket, p *peer, raw json.RawMessage) (map[string]any, *Error)
@@ -301,12 +301,15 @@ func (svc *Service) shareRoom(p *peer, to string) (bool, error) {
 		return false, nil
 	}
 	svc.mu.RLock()
-	rooms := make([]string, len(p.rooms))
-	for i, j := range p.rooms {
-		rooms[i] = j.room
-	}
+	var rooms []string
 	q := svc.peers[to]
-	shared := q != nil && slices.ContainsFunc(q.rooms, func(j *joined) bool { return slices.Contains(rooms, j.room) })
+	if q == nil {
+		rooms = make([]string, len(p.rooms))
+		for i, j := range p.rooms {
+			rooms[i] = j.room
+		}
+	}
+	shared := q != nil && slices.ContainsFunc(q.rooms, func(j *joined) bool { return p.roomLocked(j.room) != nil })
 	svc.mu.RUnlock()
 	if q != nil || len(rooms) == 0 {
 		return shared, nil

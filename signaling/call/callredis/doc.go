@@ -38,7 +38,10 @@
 // RetryInterval the registry tries again; once Redis answers it makes
 // Redis hold exactly this node's members (removing those who left, adding
 // those who joined, without a cap check: they are in a call) and tells
-// the rooms of each change (peer-left, peer-joined).
+// the rooms of each change (peer-left, peer-joined). Someone who joined
+// during the outage then appears to the people of other nodes, but their
+// media starts only when one side rejoins: the web app's newcomer makes
+// the first offer, to the peers its join returned.
 //
 // # Concurrency contract
 //

@@ -12,6 +12,4 @@ var (
 	// stored values use as separator (the call protocol never lets one
 	// through).
 	ErrInvalidName = errors.New("callredis: newline in a room, id or name")
-	// ErrClosed: the Registry is closed.
-	ErrClosed = errors.New("callredis: closed")
 )

@@ -97,4 +97,12 @@ func TestLeaseLostAndRestored(t *testing.T) {
 	if got := join(t, fast.dial(), "r", "Cy"); len(got.Peers) != 2 {
 		t.Fatalf("peers after the slow node came back: %+v", got.Peers)
 	}
+	// a was told nothing of its own removal and return: Cy's arrival
+	// comes right after Bob's.
+	for _, want := range []string{"Bob", "Cy"} {
+		ev := <-a.Events()
+		if m := (call.Member{}); ev.Name != "peer-joined" || ev.Decode(0, &m) != nil || m.Name != want {
+			t.Fatalf("a got %s %s, want peer-joined %s", ev.Name, ev.Args, want)
+		}
+	}
 }
