@@ -23,10 +23,13 @@ func BenchmarkSignal(b *testing.B) {
 		name  string
 		other *node
 	}{{"same-node", n1}, {"two-nodes", n2}} {
+		runs := 0
 		b.Run(bc.name, func(b *testing.B) {
+			runs++ // -count reruns this with the earlier clients still there
+			room := fmt.Sprint(bc.name, runs)
 			alice, bob := n1.dial(), bc.other.dial()
-			join(b, alice, bc.name, "A")
-			join(b, bob, bc.name, "B")
+			join(b, alice, room, "A")
+			join(b, bob, room, "B")
 			sdp := map[string]any{"type": "offer", "sdp": string(make([]byte, 3000))}
 			b.ReportAllocs()
 			for b.Loop() {
