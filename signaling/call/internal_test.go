@@ -1,6 +1,7 @@
 package call
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -23,7 +24,12 @@ func BenchmarkRebuild10k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { svc.Close() })
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hub.Shutdown(ctx)
+		svc.Close()
+	})
 	for i := range 10_000 {
 		name := fmt.Sprintf("room %05d", i)
 		for j := range 1 + i%8 {
