@@ -28,18 +28,23 @@ type adapter struct {
 // signaling.Config.Adapter. It subscribes the namespace's channels and
 // waits (at most Config.RequestTimeout) until Redis confirms them.
 func (c *Cluster) Adapter(l signaling.Local) signaling.Adapter {
-	nsp := l.Name()
-	p := c.cfg.KeyPrefix
-	a := &adapter{c: c, local: l, nsp: nsp,
-		bcast:    p + "#" + nsp + "#",
-		reqCh:    p + "-request#" + nsp + "#",
-		resCh:    p + "-response#" + nsp + "#",
-		ownResCh: p + "-response#" + nsp + "#" + c.uid + "#"}
+	a := c.newAdapter(l)
 	c.subscribe(a, a.bcast+"*", true)
 	for _, ch := range []string{a.reqCh, a.resCh, a.ownResCh} {
 		c.subscribe(a, ch, false)
 	}
 	return a
+}
+
+// newAdapter makes the adapter of l's namespace, not subscribed yet.
+func (c *Cluster) newAdapter(l signaling.Local) *adapter {
+	nsp := l.Name()
+	p := c.cfg.KeyPrefix
+	return &adapter{c: c, local: l, nsp: nsp,
+		bcast:    p + "#" + nsp + "#",
+		reqCh:    p + "-request#" + nsp + "#",
+		resCh:    p + "-response#" + nsp + "#",
+		ownResCh: p + "-response#" + nsp + "#" + c.uid + "#"}
 }
 
 func (a *adapter) isResponseChannel(ch string) bool { return ch == a.resCh || ch == a.ownResCh }

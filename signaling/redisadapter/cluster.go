@@ -32,10 +32,10 @@ type Cluster struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	out chan outMsg   // to publish, in order
-	in  chan inbound  // received, to apply in order
-	up  atomic.Bool   // subscriber connected and subscribed
-	seq atomic.Uint64 // request ids
+	out  chan outMsg   // to publish, in order
+	in   chan inbound  // received, to apply in order
+	link atomic.Int32  // linkUnknown, linkUp or linkDown: the subscriber connection
+	seq  atomic.Uint64 // request ids
 
 	mu        sync.Mutex
 	closed    bool
@@ -62,11 +62,28 @@ type inbound struct {
 // comes back (go-redis reconnects and resubscribes). The metrics are
 // registered on reg; a duplicate registration is an error.
 func New(cfg Config, rdb *redis.Client, reg prometheus.Registerer, log *slog.Logger) (*Cluster, error) {
-	if err := cfg.validate(); err != nil {
-		return nil, err
-	}
 	if rdb == nil || reg == nil {
 		return nil, errors.New("redisadapter: New needs a redis client and a registerer")
+	}
+	c, err := newCluster(cfg, rdb, reg, log)
+	if err != nil {
+		return nil, err
+	}
+	c.ps = rdb.Subscribe(c.ctx) // no channel yet: connects on first use
+	c.subscribe(nil, c.heartbeatChannel(), false)
+	c.wg.Add(4)
+	go c.receiveLoop()
+	go c.applyLoop()
+	go c.publishLoop()
+	go c.heartbeatLoop()
+	return c, nil
+}
+
+// newCluster makes a Cluster that is not connected yet: no subscriber
+// connection, no goroutine.
+func newCluster(cfg Config, rdb *redis.Client, reg prometheus.Registerer, log *slog.Logger) (*Cluster, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	if log == nil {
 		log = slog.Default()
@@ -83,39 +100,49 @@ func New(cfg Config, rdb *redis.Client, reg prometheus.Registerer, log *slog.Log
 	}
 	c.m = m
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	c.ps = rdb.Subscribe(c.ctx) // no channel yet: connects on first use
-	c.subscribe(nil, c.heartbeatChannel(), false)
-	c.wg.Add(4)
-	go c.receiveLoop()
-	go c.applyLoop()
-	go c.publishLoop()
-	go c.heartbeatLoop()
 	return c, nil
 }
 
 // UID is this node's id on the wire.
 func (c *Cluster) UID() string { return c.uid }
 
+// States of the subscriber connection.
+const (
+	linkUnknown int32 = iota // not connected yet, no failure yet
+	linkUp                   // connected and subscribed
+	linkDown                 // failed; go-redis redials
+)
+
 // Up reports whether the subscriber connection is up and subscribed.
-func (c *Cluster) Up() bool { return c.up.Load() }
+// While it is not, the node serves its own clients only.
+func (c *Cluster) Up() bool { return c.link.Load() == linkUp }
 
 // Nodes lists the Noom nodes heard from within the heartbeat timeout,
 // this one included, sorted. Node (JavaScript) servers do not beat: count
 // them with ServerCount.
 func (c *Cluster) Nodes() []string {
-	cut := time.Now().Add(-c.cfg.HeartbeatTimeout)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.pruneNodesLocked(time.Now())
 	out := []string{c.uid}
-	for uid, seen := range c.nodes {
-		if seen.Before(cut) {
-			delete(c.nodes, uid)
-		} else if uid != c.uid {
+	for uid := range c.nodes {
+		if uid != c.uid {
 			out = append(out, uid)
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// pruneNodesLocked forgets the nodes not heard from within the heartbeat
+// timeout.
+func (c *Cluster) pruneNodesLocked(now time.Time) {
+	cut := now.Add(-c.cfg.HeartbeatTimeout)
+	for uid, seen := range c.nodes {
+		if seen.Before(cut) {
+			delete(c.nodes, uid)
+		}
+	}
 }
 
 // Close stops the cluster's goroutines, waits for them, and closes the
@@ -168,7 +195,9 @@ func (c *Cluster) subscribe(a *adapter, channel string, pattern bool) {
 		err = c.ps.Subscribe(ctx, channel)
 	}
 	if err != nil {
-		c.log.Warn("redis subscribe failed; will subscribe on reconnect", "channel", channel, "err", err)
+		// go-redis keeps the channel and subscribes it on reconnect; the
+		// link state is what the log reports (see setUp).
+		c.log.Debug("redis subscribe failed; subscribing on reconnect", "channel", channel, "err", err)
 		return
 	}
 	if a == nil {
@@ -240,13 +269,13 @@ func (c *Cluster) receiveLoop() {
 				// Silence, though we beat: check the connection; a failed
 				// ping makes go-redis reconnect.
 				pctx, cancel := context.WithTimeout(c.ctx, c.cfg.PublishTimeout)
-				if c.ps.Ping(pctx) != nil {
-					c.setUp(false)
+				if err := c.ps.Ping(pctx); err != nil {
+					c.setUp(false, err)
 				}
 				cancel()
 				continue
 			}
-			c.setUp(false)
+			c.setUp(false, err)
 			select {
 			case <-c.ctx.Done():
 				return
@@ -258,7 +287,7 @@ func (c *Cluster) receiveLoop() {
 		backoff = 50 * time.Millisecond
 		switch m := msg.(type) {
 		case *redis.Subscription:
-			c.setUp(true)
+			c.setUp(true, nil)
 			c.mu.Lock()
 			if ch := c.confirms[m.Channel]; ch != nil {
 				close(ch)
@@ -271,13 +300,23 @@ func (c *Cluster) receiveLoop() {
 	}
 }
 
-func (c *Cluster) setUp(up bool) {
-	if c.up.Swap(up) != up {
-		if up {
-			c.log.Info("redis subscriber connected")
-		} else {
-			c.log.Warn("redis subscriber disconnected; serving local clients only until it reconnects")
-		}
+// setUp records the subscriber connection's state and logs each change:
+// a node that cannot reach Redis says so once, and once more when it can.
+func (c *Cluster) setUp(up bool, err error) {
+	next := linkDown
+	if up {
+		next = linkUp
+	}
+	prev := c.link.Swap(next)
+	addr := c.rdb.Options().Addr
+	switch {
+	case prev == next:
+	case up:
+		c.log.Info("redis connected: cross-node delivery on", "redis", addr)
+	case prev == linkUnknown:
+		c.log.Warn("redis unreachable: serving this node's clients only until it connects", "redis", addr, "err", err)
+	default:
+		c.log.Warn("redis connection lost: serving this node's clients only until it reconnects", "redis", addr, "err", err)
 	}
 }
 
@@ -285,9 +324,7 @@ func (c *Cluster) onMessage(m *redis.Message) {
 	c.m.received.Inc()
 	c.m.receivedBytes.Add(float64(len(m.Payload)))
 	if m.Channel == c.heartbeatChannel() {
-		c.mu.Lock()
-		c.nodes[m.Payload] = time.Now()
-		c.mu.Unlock()
+		c.onHeartbeat(m.Payload)
 		return
 	}
 	key := m.Channel
@@ -309,6 +346,45 @@ func (c *Cluster) onMessage(m *redis.Message) {
 	default:
 		c.m.drop(dropQueueFull)
 	}
+}
+
+// maxNodes bounds the nodes remembered from heartbeats: past it, a node
+// not seen before is ignored until others time out.
+const maxNodes = 1024
+
+// onHeartbeat records that a node beat.
+func (c *Cluster) onHeartbeat(payload string) {
+	uid, ok := decodeHeartbeat(payload)
+	if !ok {
+		c.m.drop(dropMalformed)
+		return
+	}
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, known := c.nodes[uid]; !known && len(c.nodes) >= maxNodes {
+		c.pruneNodesLocked(now)
+		if len(c.nodes) >= maxNodes {
+			return
+		}
+	}
+	c.nodes[uid] = now
+}
+
+// decodeHeartbeat reads a heartbeat: the beating node's uid, 1 to 64
+// characters of [0-9A-Za-z_-] (Noom sends 16 hex digits).
+func decodeHeartbeat(p string) (string, bool) {
+	if len(p) == 0 || len(p) > 64 {
+		return "", false
+	}
+	for i := range len(p) {
+		switch c := p[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == '-':
+		default:
+			return "", false
+		}
+	}
+	return p, true
 }
 
 func (c *Cluster) applyLoop() {

@@ -79,6 +79,7 @@ func decodeSockets(v any, nsp string) []signaling.SocketInfo {
 			continue
 		}
 		info := signaling.SocketInfo{ID: message(s).str("id"), Namespace: nsp, Rooms: strs(s["rooms"])}
+		info.Handshake.Auth = json.RawMessage("{}") // as a local socket's without a CONNECT payload
 		if b, err := json.Marshal(s["data"]); err == nil {
 			info.Data = json.RawMessage(b)
 		}
@@ -98,8 +99,10 @@ func decodeSockets(v any, nsp string) []signaling.SocketInfo {
 			for k, v := range asMap(h["query"]) {
 				info.Handshake.Query[k] = values(v)
 			}
-			if b, err := json.Marshal(h["auth"]); err == nil {
-				info.Handshake.Auth = b
+			if auth, ok := h["auth"].(map[string]any); ok {
+				if b, err := json.Marshal(auth); err == nil {
+					info.Handshake.Auth = b
+				}
 			}
 		}
 		out = append(out, info)

@@ -58,6 +58,9 @@ func (o wireOpts) value() map[string]any {
 	return map[string]any{"rooms": nonNil(o.Rooms), "except": nonNil(o.Except), "flags": flags}
 }
 
+// maxTimeoutMs is the longest flags.timeout a time.Duration holds.
+const maxTimeoutMs = math.MaxInt64 / int64(time.Millisecond)
+
 // message is a decoded request or response: a JSON or msgpack object.
 type message map[string]any
 
@@ -82,7 +85,7 @@ func (m message) opts(k string) wireOpts {
 	if f, ok := o["flags"].(map[string]any); ok {
 		w.Volatile, _ = f["volatile"].(bool)
 		if ms, ok := toInt(f["timeout"]); ok && ms > 0 {
-			w.Timeout = time.Duration(ms) * time.Millisecond
+			w.Timeout = time.Duration(min(ms, maxTimeoutMs)) * time.Millisecond
 		}
 	}
 	return w
@@ -199,6 +202,9 @@ const maxValueDepth = 32
 // one reads bin (a Node Buffer) as a Go string, which the hub would send
 // its clients as text, not as a binary attachment.
 func unpack(b []byte) (any, error) {
+	if err := scanMsgpack(b); err != nil {
+		return nil, err
+	}
 	dec := msgpack.NewDecoder(bytes.NewReader(b))
 	v, err := dec.DecodeInterface()
 	if err != nil {
@@ -340,8 +346,8 @@ func toInt(v any) (int64, bool) {
 		return t, true
 	case uint64:
 		return int64(t), t <= math.MaxInt64
-	case float64:
-		return int64(t), t == math.Trunc(t)
+	case float64: // whole, and within int64 (2^63 itself is not)
+		return int64(t), t == math.Trunc(t) && t >= math.MinInt64 && t < math.MaxInt64
 	case string:
 		i, err := strconv.ParseInt(t, 10, 64)
 		return i, err == nil
