@@ -273,7 +273,7 @@ func FuzzDecodeBroadcast(f *testing.F) {
 func FuzzApplyRequest(f *testing.F) {
 	seed(f, "request")
 	for _, s := range []string{
-		`{"requestId":"r1","rooms":["room1"]}`, // SOCKETS, legacy
+		`{"requestId":"r1","rooms":["room1"]}`,                         // SOCKETS, legacy
 		`{"uid":"n","requestId":"r2","type":2,"sid":"abc","room":"r"}`, // REMOTE_JOIN, legacy
 		`{"uid":"n","requestId":"r3","type":6,"data":["greet",{"x":[1,2.5,"3"]}]}`,
 		`{"uid":"n","requestId":"r4","type":1}`,
