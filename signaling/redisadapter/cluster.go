@@ -258,6 +258,7 @@ func (c *Cluster) publishLoop() {
 func (c *Cluster) receiveLoop() {
 	defer c.wg.Done()
 	backoff := 50 * time.Millisecond
+	pinged := false // a ping is unanswered
 	for {
 		msg, err := c.ps.ReceiveTimeout(c.ctx, c.cfg.HeartbeatTimeout)
 		if c.ctx.Err() != nil {
@@ -266,13 +267,19 @@ func (c *Cluster) receiveLoop() {
 		if err != nil {
 			var nerr interface{ Timeout() bool }
 			if errors.As(err, &nerr) && nerr.Timeout() {
-				// Silence, though we beat: check the connection; a failed
-				// ping makes go-redis reconnect.
+				// Silence, though this node beats on a channel it
+				// listens to. A ping only writes (the pong is read
+				// here): a second silence means Redis does not answer,
+				// hung or unreachable with the connection still open.
+				if pinged {
+					c.setUp(false, errNoAnswer)
+				}
 				pctx, cancel := context.WithTimeout(c.ctx, c.cfg.PublishTimeout)
 				if err := c.ps.Ping(pctx); err != nil {
-					c.setUp(false, err)
+					c.setUp(false, err) // a failed write makes go-redis reconnect
 				}
 				cancel()
+				pinged = true
 				continue
 			}
 			c.setUp(false, err)
@@ -285,9 +292,14 @@ func (c *Cluster) receiveLoop() {
 			continue
 		}
 		backoff = 50 * time.Millisecond
+		pinged = false
+		// Anything read proves the connection, and go-redis gives one
+		// only once it has subscribed it to every channel.
+		if c.link.Load() != linkUp {
+			c.setUp(true, nil)
+		}
 		switch m := msg.(type) {
 		case *redis.Subscription:
-			c.setUp(true, nil)
 			c.mu.Lock()
 			if ch := c.confirms[m.Channel]; ch != nil {
 				close(ch)
@@ -299,6 +311,10 @@ func (c *Cluster) receiveLoop() {
 		}
 	}
 }
+
+// errNoAnswer: Redis answered neither messages nor a ping for two
+// heartbeat timeouts.
+var errNoAnswer = errors.New("no answer from redis")
 
 // setUp records the subscriber connection's state and logs each change:
 // a node that cannot reach Redis says so once, and once more when it can.

@@ -33,13 +33,26 @@
 // # Delivery and faults
 //
 // Redis pub/sub is at most once: what is published while a node is
-// disconnected is lost for it. Redis down never blocks the hub: publishes
-// go through a bounded queue to one publisher goroutine, and what cannot
-// be queued or published is dropped and counted
-// (noom_redis_dropped_messages_total{reason}). While the subscriber is
-// down (noom_redis_up 0) cluster-wide reads (FetchSockets, AllRooms,
-// acks) answer for this node only; go-redis reconnects and resubscribes
-// by itself, and cross-node delivery resumes.
+// disconnected is lost for it. Redis down, or hung, never blocks the hub:
+// local delivery goes on, publishes go through a bounded queue
+// (PublishQueue) to one publisher goroutine that gives each PUBLISH
+// PublishTimeout, and what cannot be queued or published is dropped and
+// counted (noom_redis_dropped_messages_total{reason}). While the
+// subscriber connection is down (Up false, noom_redis_up 0; logged once
+// when it goes down, and again when it is back) cluster-wide reads
+// (FetchSockets, AllRooms, acks) answer for this node only. A closed or
+// refused connection is noticed at once; a Redis that holds the
+// connection open but answers nothing, within two heartbeat timeouts (a
+// silence, then an unanswered ping). go-redis redials and resubscribes
+// by itself, and cross-node delivery resumes without a restart. Redis
+// down at start is the same case: New does not wait for it.
+//
+// A node that dies loses its subscriptions with its connections, so
+// requests stop counting it at once (PUBSUB NUMSUB); it leaves Nodes
+// after HeartbeatTimeout. Decoded messages are bounded before they are
+// decoded: msgpack counts must be backed by bytes, values nest 32 deep
+// at most, heartbeats are uids of 64 characters at most, and at most 1024
+// nodes are remembered.
 //
 // # Concurrency
 //
