@@ -58,7 +58,8 @@ type options struct {
 	AdminReadOnly     bool
 	AdminShowPayloads bool
 
-	RedisURL string
+	RedisURL       string
+	RedisHeartbeat time.Duration
 
 	AdminSocketIO          bool
 	AdminSocketIONamespace string
@@ -125,6 +126,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.AdminPasswordFile, "admin-password-file", "", "file whose first line is the admin password or its bcrypt hash")
 	fs.BoolVar(&o.AdminReadOnly, "admin-readonly", false, "admin console without actions (no disconnect, join, leave)")
 	fs.StringVar(&o.RedisURL, "redis-url", "", "redis://[:password@]host:port/db (or rediss://): share rooms with the other nodes through Redis, wire-compatible with @socket.io/redis-adapter")
+	fs.DurationVar(&o.RedisHeartbeat, "redis-heartbeat", 5*time.Second, "with --redis-url: how often this node tells the other Noom nodes it is alive; one silent for 3 beats leaves the nodes list (noom_redis_nodes)")
 	fs.BoolVar(&o.AdminSocketIO, "admin-socketio", false, "also speak the official Socket.IO Admin UI protocol (@socket.io/admin-ui 0.5.x) on a hub namespace, with the admin console's credentials")
 	fs.StringVar(&o.AdminSocketIONamespace, "admin-socketio-namespace", "/admin", "namespace of the Socket.IO Admin UI")
 	fs.StringVar(&o.AdminSocketIOMode, "admin-socketio-mode", "production", "Socket.IO Admin UI mode: production (stats only) or development (sockets, rooms and events too)")
@@ -181,6 +183,9 @@ func (o *options) check() error {
 		if _, err := netip.ParsePrefix(p); err != nil {
 			return fmt.Errorf("--trusted-proxy: %w", err)
 		}
+	}
+	if o.RedisHeartbeat <= 0 {
+		return fmt.Errorf("--redis-heartbeat must be positive, not %v", o.RedisHeartbeat)
 	}
 	if o.AdminPasswordHash != "" && o.AdminPasswordFile != "" {
 		return fmt.Errorf("--admin-password-hash and --admin-password-file exclude each other")

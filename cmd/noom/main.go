@@ -78,6 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	ipOf := clientIP(o.TrustedProxies)
+	rdz := &readiness{deps: map[string]dependency{}}
 	var adapter func(signaling.Local) signaling.Adapter
 	var rooms call.Registry // nil: the call service's own, this node's rooms
 	if o.RedisURL != "" {
@@ -88,12 +89,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// Deferred before the hub's shutdown is: runs after it.
 		defer closeCluster()
 		adapter = cluster.Adapter
+		rdz.deps["redis"] = cluster
 		shared, closeRooms, err := startCallRegistry(o, reg, log)
 		if err != nil {
 			return fmt.Errorf("redis: %w", err)
 		}
 		defer closeRooms() // after the call service's Close, before the cluster's
 		rooms = shared
+		rdz.deps["call_registry"] = shared
 	}
 	hub, err := signaling.New(signaling.Config{
 		Adapter:        adapter,
@@ -145,20 +148,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("web: %w", err)
 	}
 
-	var isReady atomic.Bool
 	metricsHandler := bearer(o.metricsToken, promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, EnableOpenMetrics: true}))
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", hub)
 	mux.Handle("/socket.io/socket.io.js", app)
 	mux.Handle("/", app)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !isReady.Load() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
-			return
-		}
-		io.WriteString(w, "ready\n")
-	})
+	mux.Handle("GET /readyz", rdz)
 	if o.MetricsAddr == "" {
 		mux.Handle("GET /metrics", metricsHandler)
 	}
@@ -211,7 +207,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if turn != nil {
 		rd.TURN = turn.Addrs()
 	}
-	isReady.Store(true)
+	rdz.ready.Store(true)
 	printBanner(stdout, o, rd)
 	printAdminBanner(stdout, o, rd.Admin, adminPassword)
 	log.Info("noom started", o.describe()...)
@@ -225,7 +221,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case err = <-errc:
 		log.Error("server failed", "err", err)
 	}
-	isReady.Store(false)
+	rdz.ready.Store(false)
 	if console != nil {
 		console.Close() // ends its live streams, which never go idle
 	}
@@ -377,7 +373,7 @@ func startRedis(o *options, reg prometheus.Registerer, log *slog.Logger) (*redis
 		return nil, nil, fmt.Errorf("--redis-url: %w", err)
 	}
 	rdb := redis.NewClient(opts)
-	c, err := redisadapter.New(redisadapter.Config{}, rdb, reg, log.With("component", "redis"))
+	c, err := redisadapter.New(redisadapter.Config{HeartbeatInterval: o.RedisHeartbeat}, rdb, reg, log.With("component", "redis"))
 	if err != nil {
 		rdb.Close()
 		return nil, nil, err

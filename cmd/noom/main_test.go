@@ -21,12 +21,18 @@ import (
 // startNoom runs noom in-process on loopback ports chosen by the kernel.
 func startNoom(t *testing.T, args ...string) ready {
 	t.Helper()
+	return startNoomLog(t, io.Discard, args...)
+}
+
+// startNoomLog is startNoom with the log written to stderr.
+func startNoomLog(t *testing.T, stderr io.Writer, args ...string) ready {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	rdc := make(chan ready, 1)
 	errc := make(chan error, 1)
 	args = append([]string{"--addr", "127.0.0.1:0", "--turn-addr", "127.0.0.1:0", "--log-level", "warn"}, args...)
 	go func() {
-		errc <- run(ctx, args, func(string) string { return "" }, io.Discard, io.Discard, func(r ready) { rdc <- r })
+		errc <- run(ctx, args, func(string) string { return "" }, io.Discard, stderr, func(r ready) { rdc <- r })
 	}()
 	select {
 	case rd := <-rdc:
