@@ -260,7 +260,11 @@ func (c *Cluster) receiveLoop() {
 	backoff := 50 * time.Millisecond
 	pinged := false // a ping is unanswered
 	for {
-		msg, err := c.ps.ReceiveTimeout(c.ctx, c.cfg.HeartbeatTimeout)
+		wait := c.cfg.HeartbeatTimeout
+		if pinged {
+			wait = c.cfg.PublishTimeout // for the pong
+		}
+		msg, err := c.ps.ReceiveTimeout(c.ctx, wait)
 		if c.ctx.Err() != nil {
 			return
 		}
@@ -269,8 +273,9 @@ func (c *Cluster) receiveLoop() {
 			if errors.As(err, &nerr) && nerr.Timeout() {
 				// Silence, though this node beats on a channel it
 				// listens to. A ping only writes (the pong is read
-				// here): a second silence means Redis does not answer,
-				// hung or unreachable with the connection still open.
+				// here): no pong within PublishTimeout means Redis does
+				// not answer, hung or unreachable with the connection
+				// still open.
 				if pinged {
 					c.setUp(false, errNoAnswer)
 				}
@@ -312,8 +317,8 @@ func (c *Cluster) receiveLoop() {
 	}
 }
 
-// errNoAnswer: Redis answered neither messages nor a ping for two
-// heartbeat timeouts.
+// errNoAnswer: Redis sent nothing for a heartbeat timeout, then did not
+// answer a ping.
 var errNoAnswer = errors.New("no answer from redis")
 
 // setUp records the subscriber connection's state and logs each change:

@@ -42,10 +42,11 @@
 // when it goes down, and again when it is back) cluster-wide reads
 // (FetchSockets, AllRooms, acks) answer for this node only. A closed or
 // refused connection is noticed at once; a Redis that holds the
-// connection open but answers nothing, within two heartbeat timeouts (a
-// silence, then an unanswered ping). go-redis redials and resubscribes
-// by itself, and cross-node delivery resumes without a restart. Redis
-// down at start is the same case: New does not wait for it.
+// connection open but answers nothing, within HeartbeatTimeout +
+// PublishTimeout (a silence, then an unanswered ping). go-redis redials
+// and resubscribes by itself, and cross-node delivery resumes without a
+// restart. Redis down at start is the same case: New does not wait for
+// it.
 //
 // A node that dies loses its subscriptions with its connections, so
 // requests stop counting it at once (PUBSUB NUMSUB); it leaves Nodes
