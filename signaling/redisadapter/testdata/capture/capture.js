@@ -6,9 +6,9 @@
 //   npm install socket.io@4.8 @socket.io/redis-adapter@8.3 redis@4 socket.io-client@4.8
 //   REDIS_URL=redis://127.0.0.1:PORT OUT=dir node capture.js
 //
-// It writes dir/NNN.bin and dir/index.txt ("NNN step channel"). Not run by
-// the tests: no package.json here on purpose (the mixed-cluster test in
-// ../node runs Node for real).
+// It writes dir/NNN.bin and dir/index.txt ("NNN step channel"); the .bin
+// files here were renamed NNN-step.bin, listed with their channels in
+// channels.txt. Not run by the tests, so no package.json here.
 const { Server } = require("socket.io");
 const { createAdapter } = require("@socket.io/redis-adapter");
 const { createClient } = require("redis");
