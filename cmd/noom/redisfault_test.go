@@ -6,7 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -18,12 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/noomrtc/noom/internal/redistest"
 	"github.com/noomrtc/noom/signaling"
 	"github.com/noomrtc/noom/signaling/redisadapter"
-	"github.com/noomrtc/noom/signaling/redisadapter/redistest"
 	sioclient "github.com/noomrtc/noom/signaling/signalingtest"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Redis faults seen from the noom command: a node started while Redis is
@@ -152,7 +151,7 @@ func TestRedisDownAtStart(t *testing.T) {
 		t.Fatalf("chat on a node without Redis: %v", err)
 	}
 
-	r.Start()
+	r.Restart()
 	took := eventually(t, "the node connects to Redis by itself", func() bool {
 		_, rb := readyzOf(t, baseA)
 		return rb.Status == "ready" && rb.Checks["redis"] == "up" && rb.Checks["call_registry"] == "up" &&
@@ -248,32 +247,17 @@ func startNoomProcess(t *testing.T, args ...string) (*exec.Cmd, string) {
 
 // observer is a node of the test's own, in-process, to ask the cluster.
 type observer struct {
-	cluster *redisadapter.Cluster
+	*redistest.Node
 	nsp     *signaling.Namespace
-	reg     *prometheus.Registry
+	metrics string // base URL of its /metrics
 }
 
 func newObserver(t *testing.T, addr string, heartbeat time.Duration) *observer {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	reg := prometheus.NewRegistry()
-	cl, err := redisadapter.New(redisadapter.Config{HeartbeatInterval: heartbeat, RequestTimeout: 2 * time.Second},
-		rdb, reg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := signaling.New(signaling.Config{Adapter: cl.Adapter}, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		cl.Close()
-		rdb.Close()
-	})
-	return &observer{cluster: cl, nsp: srv.Of("/"), reg: reg}
+	n := redistest.NewNode(t, addr, redisadapter.Config{HeartbeatInterval: heartbeat, RequestTimeout: 2 * time.Second})
+	hs := httptest.NewServer(promhttp.HandlerFor(n.Registry, promhttp.HandlerOpts{}))
+	t.Cleanup(hs.Close)
+	return &observer{Node: n, nsp: n.Server.Of("/"), metrics: hs.URL}
 }
 
 // sees tells whether the cluster-wide FetchSockets and AllRooms show the
@@ -308,12 +292,12 @@ func TestRedisNodeKilled(t *testing.T) {
 	dave := dialJoin(t, ctx, base, "retro", "dave")
 	eventually(t, "the observer sees the process's node, socket and room", func() bool {
 		sock, room, err := obs.sees(ctx, dave.ID, "retro")
-		return len(obs.cluster.Nodes()) == 2 && sock && room && err == nil
+		return len(obs.Cluster.Nodes()) == 2 && sock && room && err == nil
 	})
 	if n := metricOf(t, base, "noom_redis_nodes"); n != 2 {
 		t.Errorf("the process counts %v nodes, want 2", n)
 	}
-	if n := gaugeOf(t, obs.reg, "noom_redis_nodes"); n != 2 {
+	if n := metricOf(t, obs.metrics, "noom_redis_nodes"); n != 2 {
 		t.Errorf("noom_redis_nodes %v before the kill, want 2", n)
 	}
 
@@ -334,25 +318,9 @@ func TestRedisNodeKilled(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("cluster-wide reads take %v after the kill: they still wait for the dead node", d)
 	}
-	eventually(t, "the killed node leaves the nodes list", func() bool { return len(obs.cluster.Nodes()) == 1 })
+	eventually(t, "the killed node leaves the nodes list", func() bool { return len(obs.Cluster.Nodes()) == 1 })
 	t.Logf("node gone from Nodes %v after the kill (heartbeat timeout %v)", time.Since(killed), 3*beat)
-	if n := gaugeOf(t, obs.reg, "noom_redis_nodes"); n != 1 {
+	if n := metricOf(t, obs.metrics, "noom_redis_nodes"); n != 1 {
 		t.Errorf("noom_redis_nodes %v after the kill, want 1", n)
 	}
-}
-
-// gaugeOf reads an unlabelled gauge from a registry.
-func gaugeOf(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
-			return mf.GetMetric()[0].GetGauge().GetValue()
-		}
-	}
-	t.Fatalf("no gauge %s", name)
-	return 0
 }

@@ -80,18 +80,6 @@ func (h *heard) get() []int {
 
 func (h *heard) has(n int) bool { return slices.Contains(h.get(), n) }
 
-// waitUntil polls cond; the bound only fails a broken run.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func dropped(t *testing.T, reg *prometheus.Registry, reason string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
@@ -139,7 +127,7 @@ func newFaultScene(t *testing.T) *faultScene {
 	s.sender, _ = listen(t, ctx, urlA)
 	_, s.onA = listen(t, ctx, urlA)
 	s.bClient, s.onB = listen(t, ctx, urlB)
-	waitUntil(t, "both nodes see each other", func() bool {
+	eventually(t, "both nodes see each other", func() bool {
 		return len(s.a.cluster.Nodes()) == 2 && len(s.b.cluster.Nodes()) == 2
 	})
 	s.crossNode("at start")
@@ -160,7 +148,7 @@ func (s *faultScene) say() int {
 func (s *faultScene) crossNode(when string) {
 	s.t.Helper()
 	from := s.said + 1
-	waitUntil(s.t, "B hears A "+when, func() bool {
+	eventually(s.t, "B hears A "+when, func() bool {
 		s.say()
 		for _, n := range s.onB.get() {
 			if n >= from {
@@ -175,7 +163,7 @@ func (s *faultScene) crossNode(when string) {
 	if err := s.bClient.Emit("say", mark); err != nil {
 		s.t.Fatal(err)
 	}
-	waitUntil(s.t, "A hears B "+when, func() bool { return s.onA.has(mark) })
+	eventually(s.t, "A hears B "+when, func() bool { return s.onA.has(mark) })
 }
 
 // localBurst says n numbers while Redis is away: A's listener hears each.
@@ -185,7 +173,7 @@ func (s *faultScene) localBurst(n int) {
 		s.say()
 	}
 	last := s.said
-	waitUntil(s.t, "A's listener hears what A's sender said", func() bool { return s.onA.has(last) })
+	eventually(s.t, "A's listener hears what A's sender said", func() bool { return s.onA.has(last) })
 }
 
 // check: A's listener heard every number in order (B's negative marks
@@ -222,7 +210,7 @@ func TestRedisRestart(t *testing.T) {
 	s := newFaultScene(t)
 	before := dropped(t, s.a.reg, "")
 	s.redis.Stop()
-	waitUntil(t, "both nodes see Redis down", func() bool { return !s.a.cluster.Up() && !s.b.cluster.Up() })
+	eventually(t, "both nodes see Redis down", func() bool { return !s.a.cluster.Up() && !s.b.cluster.Up() })
 	s.localBurst(200)
 	if d := dropped(t, s.a.reg, ""); d <= before {
 		t.Errorf("nothing counted as dropped while Redis was down (%v)", d)
@@ -233,13 +221,13 @@ func TestRedisRestart(t *testing.T) {
 		t.Errorf("FetchSockets with Redis down: %d sockets, %v; want A's 2", len(socks), err)
 	}
 	t.Logf("FetchSockets with Redis down answered in %v", time.Since(start))
-	waitUntil(t, "A forgets B after the heartbeat timeout", func() bool { return len(s.a.cluster.Nodes()) == 1 })
+	eventually(t, "A forgets B after the heartbeat timeout", func() bool { return len(s.a.cluster.Nodes()) == 1 })
 	s.localBurst(50)
 
-	s.redis.Start()
-	waitUntil(t, "both nodes reconnect", func() bool { return s.a.cluster.Up() && s.b.cluster.Up() })
+	s.redis.Restart()
+	eventually(t, "both nodes reconnect", func() bool { return s.a.cluster.Up() && s.b.cluster.Up() })
 	s.crossNode("after the restart")
-	waitUntil(t, "the nodes see each other again", func() bool {
+	eventually(t, "the nodes see each other again", func() bool {
 		return len(s.a.cluster.Nodes()) == 2 && len(s.b.cluster.Nodes()) == 2
 	})
 	s.localBurst(20)
@@ -260,7 +248,7 @@ func TestRedisHung(t *testing.T) {
 	if d := dropped(t, s.a.reg, "queue_full"); d <= full {
 		t.Errorf("queue_full drops %v, want more than %v: the publish queue is not bounded", d, full)
 	}
-	waitUntil(t, "A sees Redis down", func() bool { return !s.a.cluster.Up() })
+	eventually(t, "A sees Redis down", func() bool { return !s.a.cluster.Up() })
 	start := time.Now()
 	if _, err := s.a.srv.Of("/").FetchSockets(s.ctx); err != nil && !strings.Contains(err.Error(), "deadline") {
 		t.Errorf("FetchSockets with Redis hung: %v", err)
@@ -270,7 +258,7 @@ func TestRedisHung(t *testing.T) {
 	}
 	s.localBurst(50)
 	s.redis.Resume()
-	waitUntil(t, "A reconnects", func() bool { return s.a.cluster.Up() && s.b.cluster.Up() })
+	eventually(t, "A reconnects", func() bool { return s.a.cluster.Up() && s.b.cluster.Up() })
 	s.crossNode("after Redis resumed")
 	s.check()
 }

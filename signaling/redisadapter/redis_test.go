@@ -1,18 +1,12 @@
 package redisadapter_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"os"
 	"testing"
-	"time"
 
+	"github.com/noomrtc/noom/internal/redistest"
 	"github.com/noomrtc/noom/signaling"
 	"github.com/noomrtc/noom/signaling/redisadapter"
-	"github.com/noomrtc/noom/signaling/redisadapter/redistest"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 )
 
@@ -21,11 +15,17 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // redisServer is a redis-server of one test, on a loopback port (see
 // redistest).
-type redisServer struct{ *redistest.Server }
+type redisServer struct {
+	*redistest.Server
+	port int
+}
 
 // startRedis starts a redis-server on a free loopback port, stopped when
 // the test ends. Without redis-server the test skips, or fails under CI.
-func startRedis(t testing.TB) *redisServer { return &redisServer{redistest.Start(t)} }
+func startRedis(t testing.TB) *redisServer {
+	s := redistest.Start(t)
+	return &redisServer{Server: s, port: s.Port()}
+}
 
 func (r *redisServer) addr() string { return r.Addr() }
 
@@ -40,30 +40,6 @@ type node struct {
 // Cleanup shuts it down in the documented order (servers, Cluster, client).
 func newNode(t testing.TB, addr string, cfg redisadapter.Config) *node {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
-	reg := prometheus.NewRegistry()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}
-	cl, err := redisadapter.New(cfg, rdb, reg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := signaling.New(signaling.Config{Adapter: cl.Adapter}, reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		// The adaptertest cleanup has shut the server down by now (it
-		// was registered later, so it ran first); Shutdown is idempotent.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		if err := cl.Close(); err != nil {
-			t.Logf("cluster close: %v", err)
-		}
-		rdb.Close()
-	})
-	return &node{srv: srv, cluster: cl, reg: reg}
+	n := redistest.NewNode(t, addr, cfg)
+	return &node{srv: n.Server, cluster: n.Cluster, reg: n.Registry}
 }
