@@ -33,7 +33,7 @@ import (
 // startAdmin makes the console, or returns nil when --admin=false. When no
 // password was configured it makes a random one and returns it, to be
 // printed once.
-func startAdmin(o *options, hub *signaling.Server, turn *stunturn.Server, calls *call.Service,
+func startAdmin(o *options, hub *signaling.Server, turn *stunturn.Server, calls *call.Service, nodes adminwire.Nodes,
 	reg *prometheus.Registry, log *slog.Logger) (c *admin.Console, password string, err error) {
 	if !o.Admin {
 		return nil, "", nil
@@ -54,6 +54,9 @@ func startAdmin(o *options, hub *signaling.Server, turn *stunturn.Server, calls 
 	}
 	if calls != nil {
 		cfg.Calls = adminwire.Calls{Svc: calls, Hub: b}
+	}
+	if nodes != nil {
+		cfg.Cluster = adminwire.Cluster{Hub: hub, Nodes: nodes}
 	}
 	c, err = admin.New(cfg, reg)
 	if err != nil {

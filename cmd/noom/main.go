@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/noomrtc/noom/cmd/internal/adminwire"
 	"github.com/noomrtc/noom/signaling"
 	"github.com/noomrtc/noom/signaling/call"
 	"github.com/noomrtc/noom/signaling/redisadapter"
@@ -80,7 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	ipOf := clientIP(o.TrustedProxies)
 	rdz := &readiness{deps: map[string]dependency{}}
 	var adapter func(signaling.Local) signaling.Adapter
-	var rooms call.Registry // nil: the call service's own, this node's rooms
+	var rooms call.Registry   // nil: the call service's own, this node's rooms
+	var nodes adminwire.Nodes // nil: this node alone
 	if o.RedisURL != "" {
 		cluster, closeCluster, err := startRedis(o, reg, log)
 		if err != nil {
@@ -89,6 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// Deferred before the hub's shutdown is: runs after it.
 		defer closeCluster()
 		adapter = cluster.Adapter
+		nodes = cluster
 		rdz.deps["redis"] = cluster
 		shared, closeRooms, err := startCallRegistry(o, reg, log)
 		if err != nil {
@@ -129,7 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	present := calls.Present
 	pres.f.Store(&present)
 	defer calls.Close()
-	console, adminPassword, err := startAdmin(o, hub, turn, calls, reg, log)
+	console, adminPassword, err := startAdmin(o, hub, turn, calls, nodes, reg, log)
 	if err != nil {
 		return fmt.Errorf("admin: %w", err)
 	}
