@@ -14,6 +14,11 @@ import (
 const (
 	sseHeartbeat    = 15 * time.Second // a comment line keeps proxies from closing an idle stream
 	sseWriteTimeout = 10 * time.Second // a viewer that cannot take a write this long is dropped
+	// sseBatch is the least time between two writes of live events: what
+	// arrives meanwhile goes out in one write. Ten updates a second is
+	// live to a person; a write per event would cost the hub a wakeup,
+	// an encoding and a syscall each.
+	sseBatch = 100 * time.Millisecond
 )
 
 // apiEvents is GET events: Server-Sent Events of the message flow with
@@ -100,6 +105,7 @@ func (c *Console) apiEvents(w http.ResponseWriter, r *http.Request, u who) {
 	tick := time.NewTicker(sseHeartbeat)
 	defer tick.Stop()
 	var batch []source.Event
+	var lastWrite time.Time
 	for {
 		select {
 		case <-r.Context().Done():
@@ -112,8 +118,21 @@ func (c *Console) apiEvents(w http.ResponseWriter, r *http.Request, u who) {
 				return
 			}
 		case <-v.ready:
+			if wait := sseBatch - time.Since(lastWrite); wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-r.Context().Done():
+					t.Stop()
+					return
+				case <-c.quit:
+					t.Stop()
+					return
+				case <-t.C:
+				}
+			}
 			var skipped uint64
 			batch, skipped = v.take(batch[:0])
+			lastWrite = time.Now()
 			if !write(batch, skipped) {
 				return
 			}
