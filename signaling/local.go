@@ -134,12 +134,13 @@ func (n *Namespace) deliver(p *Packet, opts BroadcastOptions) int {
 		n.srv.log.Warn("signaling: broadcast not encoded", "namespace", n.name, "event", p.Event, "err", err)
 		return 0
 	}
-	wantSIDs := n.srv.observeDetail(n.name).recipients
+	d := n.srv.observeDetail(n.name)
 	var sids []string
 	buf := socketSlices.Get().(*[]*Socket)
 	n.mu.RLock()
 	socks := n.selectLocked((*buf)[:0], opts)
 	n.mu.RUnlock()
+	wantSIDs := d.wantSIDs(len(socks))
 	reached := 0
 	var fo fanout
 	for _, s := range socks {
@@ -168,11 +169,12 @@ func (n *Namespace) deliverWithAck(ctx context.Context, p *Packet, opts Broadcas
 		n.srv.log.Warn("signaling: broadcast not encoded", "namespace", n.name, "event", p.Event, "err", err)
 		return 0
 	}
-	wantSIDs := n.srv.observeDetail(n.name).recipients
+	d := n.srv.observeDetail(n.name)
 	var sids []string
 	n.mu.RLock()
 	socks := n.selectLocked(nil, opts)
 	n.mu.RUnlock()
+	wantSIDs := d.wantSIDs(len(socks))
 	reached := socks[:0]
 	var fo fanout
 	defer fo.wait(n.srv) // backpressure: see backpressure.go

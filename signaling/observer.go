@@ -110,6 +110,12 @@ type ObserveDetail struct {
 	Payload bool
 	// Recipients sets MessageEvent.SIDs for events out.
 	Recipients bool
+	// MaxRecipients, with Recipients, sets SIDs only for events out to at
+	// most this many sockets (a console that shows small broadcasts one
+	// by one and large ones as a count): a list per large broadcast is
+	// garbage the collector pays for, scanning every connection's stack.
+	// 0 means no limit.
+	MaxRecipients int
 	// Exclude lists namespaces this observer is told nothing about (its
 	// own, such as "/admin": no feedback loop). Session, upgrade and drop
 	// events carry no namespace and are not excluded.
@@ -183,7 +189,15 @@ func (srv *Server) observing(has func(*Observer) bool) bool {
 	return false
 }
 
-type detail struct{ payload, recipients bool }
+type detail struct {
+	payload, recipients bool
+	maxRecipients       int // 0: no limit
+}
+
+// wantSIDs reports whether an event out to n sockets carries their ids.
+func (d detail) wantSIDs(n int) bool {
+	return d.recipients && (d.maxRecipients == 0 || n <= d.maxRecipients)
+}
 
 // observeDetail is the detail some observer of namespace nsp asked for.
 func (srv *Server) observeDetail(nsp string) detail {
@@ -193,7 +207,12 @@ func (srv *Server) observeDetail(nsp string) detail {
 			continue
 		}
 		d.payload = d.payload || oe.o.Detail.Payload
-		d.recipients = d.recipients || oe.o.Detail.Recipients
+		if oe.o.Detail.Recipients {
+			if m := oe.o.Detail.MaxRecipients; !d.recipients || (d.maxRecipients != 0 && (m == 0 || m > d.maxRecipients)) {
+				d.maxRecipients = m
+			}
+			d.recipients = true
+		}
 	}
 	return d
 }

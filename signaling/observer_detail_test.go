@@ -245,3 +245,48 @@ func TestCrossBroadcastIntoEachOther(t *testing.T) {
 		t.Fatal("deadlock: cross broadcasts did not finish")
 	}
 }
+
+// TestObserverMaxRecipients: with MaxRecipients the recipient list comes
+// with small events out only, and an observer without a limit lifts it.
+func TestObserverMaxRecipients(t *testing.T) {
+	h := newHub(t, Config{})
+	var mu sync.Mutex
+	var got []MessageEvent
+	remove := h.srv.Observe(Observer{
+		Event:  func(e MessageEvent) { mu.Lock(); got = append(got, e); mu.Unlock() },
+		Detail: ObserveDetail{Recipients: true, MaxRecipients: 1},
+	})
+	sockets := collectSockets(h.srv.Of("/"))
+	ca, a := h.connect("/")
+	cb, b := h.connect("/")
+	sockets.get(t, a).Join("r")
+	sockets.get(t, b).Join("r")
+	emit := func(to string) MessageEvent {
+		t.Helper()
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if err := h.srv.To(to).Emit("out"); err != nil {
+			t.Fatal(err)
+		}
+		ca.expect(`42["out"]`)
+		if to == "r" {
+			cb.expect(`42["out"]`)
+		}
+		waitFor(t, 5*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) > n }, func() string { return "no event out" })
+		mu.Lock()
+		defer mu.Unlock()
+		return got[n]
+	}
+	if e := emit(a); !slices.Equal(e.SIDs, []string{a}) {
+		t.Errorf("to one socket: SIDs %v", e.SIDs)
+	}
+	if e := emit("r"); e.SIDs != nil || e.Recipients != 2 {
+		t.Errorf("to two sockets past MaxRecipients 1: SIDs %v, recipients %d", e.SIDs, e.Recipients)
+	}
+	h.srv.Observe(Observer{Event: func(MessageEvent) {}, Detail: ObserveDetail{Recipients: true}})
+	if e := emit("r"); !sameSet(e.SIDs, []string{a, b}) {
+		t.Errorf("with an unlimited observer too: SIDs %v", e.SIDs)
+	}
+	remove()
+}

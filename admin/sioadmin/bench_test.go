@@ -18,7 +18,8 @@ import (
 // lets everything through, the queue drops the oldest).
 //
 // Measured on the shared 2-core machine (-benchtime 2s, load about 4):
-// 535 ns/op, 0 B/op, 0 allocs/op.
+// 535 ns/op before the hook asked the rate limit first and stopped copying
+// the event; 129 ns/op after. 0 B/op, 0 allocs/op.
 func BenchmarkHook(b *testing.B) {
 	ac := testConn(b, Config{EventRate: 1 << 30})
 	ac.a.cfg.Now = time.Now

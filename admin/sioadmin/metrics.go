@@ -23,6 +23,9 @@ var commandLabels = []string{cmdJoin, cmdLeave, "disconnect", cmdEmit}
 type metrics struct {
 	logins   *prometheus.CounterVec // by result
 	skipped  *prometheus.CounterVec // by reason
+	// skippedRate and skippedQueue are skipped's two series, resolved
+	// once: they tick on the hub's goroutines.
+	skippedRate, skippedQueue prometheus.Counter
 	sent     prometheus.Counter
 	commands *prometheus.CounterVec // by command, result
 }
@@ -42,9 +45,7 @@ func newMetrics(reg prometheus.Registerer, admins func() float64) (*metrics, err
 	for _, r := range []string{loginPassword, loginSession, loginInsecure, loginFailed, loginThrottled} {
 		m.logins.WithLabelValues(r)
 	}
-	for _, r := range []string{skipRate, skipQueue} {
-		m.skipped.WithLabelValues(r)
-	}
+	m.skippedRate, m.skippedQueue = m.skipped.WithLabelValues(skipRate), m.skipped.WithLabelValues(skipQueue)
 	for _, c := range commandLabels {
 		m.commands.WithLabelValues(c, "ok")
 		m.commands.WithLabelValues(c, "invalid")

@@ -84,20 +84,37 @@ func (ac *adminConn) signal() {
 // push queues it at the price of cost tokens, never blocking: over the
 // rate it is skipped, and a full queue drops its oldest. Both are counted.
 func (ac *adminConn) push(it item, cost int) {
+	if ac.admit(it.t, cost, it.kind.lifecycle()) {
+		ac.enqueue(&it)
+	}
+}
+
+// admit takes cost tokens at time t, or counts cost skipped events (a
+// lost lifecycle one calls for a new snapshot). The hooks ask it before
+// they build an item: most events of a busy hub stop here.
+func (ac *adminConn) admit(t time.Time, cost int, lifecycle bool) bool {
 	ac.mu.Lock()
 	rate := float64(ac.a.cfg.EventRate)
-	if el := it.t.Sub(ac.last).Seconds(); el > 0 {
+	if el := t.Sub(ac.last).Seconds(); el > 0 {
 		ac.tokens = min(rate, ac.tokens+el*rate)
-		ac.last = it.t
+		ac.last = t
 	}
 	if ac.tokens < float64(cost) {
 		ac.skipped[0] += uint64(cost)
-		ac.lost = ac.lost || it.kind.lifecycle()
+		ac.lost = ac.lost || lifecycle
 		ac.mu.Unlock()
-		ac.a.m.skipped.WithLabelValues(skipRate).Add(float64(cost))
-		return
+		ac.a.m.skippedRate.Add(float64(cost))
+		return false
 	}
 	ac.tokens -= float64(cost)
+	ac.mu.Unlock()
+	return true
+}
+
+// enqueue adds an admitted item, dropping the oldest when the queue is
+// full.
+func (ac *adminConn) enqueue(it *item) {
+	ac.mu.Lock()
 	dropped := false
 	if ac.n == len(ac.ring) {
 		old := &ac.ring[ac.head]
@@ -108,11 +125,11 @@ func (ac *adminConn) push(it item, cost int) {
 		ac.skipped[1]++
 		dropped = true
 	}
-	ac.ring[(ac.head+ac.n)%len(ac.ring)] = it
+	ac.ring[(ac.head+ac.n)%len(ac.ring)] = *it
 	ac.n++
 	ac.mu.Unlock()
 	if dropped {
-		ac.a.m.skipped.WithLabelValues(skipQueue).Inc()
+		ac.a.m.skippedQueue.Inc()
 	}
 	ac.signal()
 }
@@ -232,6 +249,26 @@ func (ac *adminConn) send(it *item) bool {
 	return !errors.Is(err, signaling.ErrClosed)
 }
 
+// eventItem makes the queued item of an event in or out.
+func (a *Admin) eventItem(e *signaling.MessageEvent, now time.Time) item {
+	it := item{kind: kReceived, nsp: e.Namespace, sid: e.SID, event: e.Event, bytes: e.Bytes, t: now}
+	if e.Bytes <= a.cfg.MaxArgsBytes {
+		it.args = e.Args
+	}
+	if e.Direction == signaling.Out {
+		it.kind = kSent
+		switch {
+		case len(e.Rooms) == 0 && e.SID != "" && e.Recipients == 1:
+			// one socket
+		case e.Recipients <= a.cfg.LargeBroadcast && len(e.SIDs) > 0:
+			it.sid, it.sids = "", e.SIDs
+		default:
+			it.sid = broadcastLabel(*e)
+		}
+	}
+	return it
+}
+
 // devObserver is the per-socket hooks of development mode. Each hook
 // queues to every admin socket and returns.
 func (a *Admin) devObserver() signaling.Observer {
@@ -264,26 +301,29 @@ func (a *Admin) devObserver() signaling.Observer {
 			if e.Event == "" {
 				return // an ack: the original does not show them
 			}
-			it := item{kind: kReceived, nsp: e.Namespace, sid: e.SID, event: e.Event, bytes: e.Bytes, t: a.cfg.Now()}
-			if e.Bytes <= a.cfg.MaxArgsBytes {
-				it.args = e.Args
-			}
 			cost := 1
 			if e.Direction == signaling.Out {
-				it.kind = kSent
-				switch {
-				case e.Recipients == 0:
+				if e.Recipients == 0 {
 					return
-				case len(e.Rooms) == 0 && e.SID != "" && e.Recipients == 1:
-					// one socket
-				case e.Recipients <= a.cfg.LargeBroadcast && len(e.SIDs) > 0:
-					it.sid, it.sids, cost = "", e.SIDs, len(e.SIDs)
-				default:
-					it.sid = broadcastLabel(e)
+				}
+				if e.Recipients <= a.cfg.LargeBroadcast && len(e.SIDs) > 0 && (len(e.Rooms) > 0 || e.SID == "" || e.Recipients != 1) {
+					cost = len(e.SIDs)
 				}
 			}
-			fan(it, cost)
+			now := a.cfg.Now()
+			var it item
+			built := false
+			for _, ac := range a.list() {
+				if !ac.admit(now, cost, false) {
+					continue
+				}
+				if !built {
+					it, built = a.eventItem(&e, now), true
+				}
+				ac.enqueue(&it)
+			}
 		},
-		Detail: signaling.ObserveDetail{Payload: true, Recipients: true, Exclude: []string{a.cfg.Namespace}},
+		Detail: signaling.ObserveDetail{Payload: true, Recipients: true, MaxRecipients: a.cfg.LargeBroadcast,
+			Exclude: []string{a.cfg.Namespace}},
 	}
 }
