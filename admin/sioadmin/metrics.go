@@ -21,13 +21,13 @@ const (
 var commandLabels = []string{cmdJoin, cmdLeave, "disconnect", cmdEmit}
 
 type metrics struct {
-	logins   *prometheus.CounterVec // by result
-	skipped  *prometheus.CounterVec // by reason
+	logins  *prometheus.CounterVec // by result
+	skipped *prometheus.CounterVec // by reason
 	// skippedRate and skippedQueue are skipped's two series, resolved
 	// once: they tick on the hub's goroutines.
 	skippedRate, skippedQueue prometheus.Counter
-	sent     prometheus.Counter
-	commands *prometheus.CounterVec // by command, result
+	sent                      prometheus.Counter
+	commands                  *prometheus.CounterVec // by command, result
 }
 
 func newMetrics(reg prometheus.Registerer, admins func() float64) (*metrics, error) {
