@@ -137,10 +137,15 @@ func (c *Console) listRooms(l listQuery) (list[source.Room], bool) {
 	return pageRooms(rooms, l), true
 }
 
-// listSockets answers a sockets list, as listRooms does.
+// listSockets answers a sockets list: one page from the hub when it can
+// page (a search, too: the hub filters light views), else the whole list
+// filtered and cut here.
 func (c *Console) listSockets(l listQuery) (list[source.Socket], bool) {
-	if p, ok := c.cfg.Hub.(source.Pager); ok && l.q == "" {
+	if p, ok := c.cfg.Hub.(source.Pager); ok {
 		pg, ok := p.SocketPage(l.nsp, l.room, l.cursor.key, l.limit)
+		if l.q != "" {
+			pg, ok = p.SearchSockets(l.nsp, l.q, l.room, l.cursor.key, l.limit)
+		}
 		return fromPage(pg), ok
 	}
 	socks, ok := c.cfg.Hub.Sockets(l.nsp)

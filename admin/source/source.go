@@ -52,6 +52,11 @@ type Pager interface {
 	// SocketPage returns sockets sorted by id, only the members of room
 	// when it is not empty.
 	SocketPage(nsp, room, cursor string, limit int) (p Page[Socket], ok bool)
+	// SearchSockets is SocketPage of the sockets whose id starts with q
+	// (any case), whose address starts with q, or whose name contains q
+	// (any case): one pass over light views, and full sockets for the page
+	// only.
+	SearchSockets(nsp, q, room, cursor string, limit int) (p Page[Socket], ok bool)
 }
 
 // Page is one page of a sorted list.

@@ -144,22 +144,11 @@ func (v *viewer) pollPages(ctx context.Context, hc *http.Client, base string) {
 	defer t.Stop()
 	for i := 0; ; i++ {
 		for _, p := range []string{consolePaths[0], consolePaths[1+i%(len(consolePaths)-1)]} {
-			req, _ := http.NewRequestWithContext(ctx, "GET", base+"/admin/api/v1/"+p, nil)
-			req.SetBasicAuth("admin", viewerPassword)
-			start := time.Now()
-			resp, err := hc.Do(req)
-			if err != nil {
+			if err := timeGet(ctx, hc, base, p, v.pages[p]); err != nil {
 				if ctx.Err() == nil {
 					v.fail(err)
 				}
 				return
-			}
-			_, err = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if err == nil && resp.StatusCode == http.StatusOK {
-				v.pages[p].add(time.Since(start))
-			} else if ctx.Err() == nil {
-				v.fail(fmt.Errorf("%s: %s %v", p, resp.Status, err))
 			}
 		}
 		select {
@@ -168,6 +157,38 @@ func (v *viewer) pollPages(ctx context.Context, hc *http.Client, base string) {
 		case <-t.C:
 		}
 	}
+}
+
+// timeGet asks the console's API for path and records how long the whole
+// answer took.
+func timeGet(ctx context.Context, hc *http.Client, base, path string, h *hist) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", base+"/admin/api/v1/"+path, nil)
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth("admin", viewerPassword)
+	start := time.Now()
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s %v", path, resp.Status, err)
+	}
+	h.add(time.Since(start))
+	return nil
+}
+
+// pageSummary prints each console path's p50 and p99.
+func pageSummary(st *viewerStats) string {
+	var parts []string
+	for _, p := range consolePaths {
+		h := st.pages[p]
+		parts = append(parts, fmt.Sprintf("%s p50 %v p99 %v (%d)", p, h.quantile(0.5).Round(10*time.Microsecond), h.quantile(0.99).Round(10*time.Microsecond), h.count()))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (v *viewer) stop() {
@@ -237,6 +258,18 @@ func viewerPhase(ctx context.Context, srv *server, o loadOptions, rooms [][]*raw
 	type side struct{ bcast, relay, bcastCPU, relayCPU []float64 }
 	var without, with side
 	st := newViewerStats()
+	if o.viewer == "console" {
+		idle := newViewerStats()
+		hc := &http.Client{}
+		for range 20 {
+			for _, p := range consolePaths {
+				if err := timeGet(ctx, hc, srv.url, p, idle.pages[p]); err != nil {
+					return err
+				}
+			}
+		}
+		fmt.Fprintf(stdout, "console API, hub idle: %s\n", pageSummary(idle))
+	}
 	for round := range o.viewerRounds {
 		for _, on := range []bool{false, true} {
 			var v *viewer
@@ -276,12 +309,7 @@ func viewerPhase(ctx context.Context, srv *server, o loadOptions, rooms [][]*raw
 	fmt.Fprintf(stdout, "admin viewer:    %s attached, medians of %d rounds of %v: broadcast %.0f → %.0f deliveries/s (%+.1f %%), relay %.0f → %.0f relays/s (%+.1f %%); the viewer got %d events, was told of %d skipped\n",
 		o.viewer, o.viewerRounds, o.viewerFor, mb, wb, 100*(wb/mb-1), mr, wr, 100*(wr/mr-1), st.events.Load(), st.skipped.Load())
 	if o.viewer == "console" {
-		var parts []string
-		for _, p := range consolePaths {
-			h := st.pages[p]
-			parts = append(parts, fmt.Sprintf("%s p50 %v p99 %v (%d)", p, h.quantile(0.5).Round(10*time.Microsecond), h.quantile(0.99).Round(10*time.Microsecond), h.count()))
-		}
-		fmt.Fprintf(stdout, "                 console API under that load: %s\n", strings.Join(parts, "; "))
+		fmt.Fprintf(stdout, "                 console API under that load: %s\n", pageSummary(st))
 	}
 	if st.errs.Load() > 0 {
 		return fmt.Errorf("admin viewer: %d errors, the first: %s", st.errs.Load(), *st.firstErr.Load())

@@ -370,6 +370,22 @@ func TestAdminAPI(t *testing.T) {
 	if p.Total < 1 || p.Items[0].SID != clients[7].ID {
 		t.Errorf("sid prefix filter: %+v", p)
 	}
+	a.json("/admin/api/v1/sockets?q="+strings.ToUpper(clients[7].ID[:6]), basic, &p)
+	if p.Total < 1 || p.Items[0].SID != clients[7].ID {
+		t.Errorf("sid prefix filter in another case: %+v", p)
+	}
+	a.json("/admin/api/v1/sockets?limit=5&q="+url.QueryEscape("USER 1"), basic, &p) // user 1, user 10 ... user 19
+	if p.Total != 11 || len(p.Items) != 5 || p.Next == "" {
+		t.Errorf("name filter: total %d, %d items, next %q", p.Total, len(p.Items), p.Next)
+	}
+	a.json("/admin/api/v1/sockets?limit=5&q="+url.QueryEscape("USER 1")+"&cursor="+url.QueryEscape(p.Next), basic, &p)
+	if p.Total != 11 || len(p.Items) != 5 {
+		t.Errorf("name filter, page 2: total %d, %d items", p.Total, len(p.Items))
+	}
+	a.json("/admin/api/v1/sockets?q=127.0.0.1&room="+url.QueryEscape("room/1"), basic, &p)
+	if p.Total != 5 {
+		t.Errorf("address filter within a room: %d sockets, want 5", p.Total)
+	}
 	if resp, body := a.do("GET", "/admin/api/v1/sockets?cursor=%21%21", nil, basic); resp.StatusCode != 400 {
 		t.Errorf("bad cursor: %d %s", resp.StatusCode, body)
 	}

@@ -256,6 +256,53 @@ func (b *Hub) SocketPage(nsp, room, cursor string, limit int) (source.Page[sourc
 	return out, true
 }
 
+// SearchSockets implements source.Pager: one pass over the hub's views in
+// id order, keeping the first limit+1 matches after the cursor.
+func (b *Hub) SearchSockets(nsp, q, room, cursor string, limit int) (source.Page[source.Socket], bool) {
+	n := b.namespace(nsp)
+	if n == nil {
+		return source.Page[source.Socket]{}, false
+	}
+	lq := strings.ToLower(q)
+	var out source.Page[source.Socket]
+	var page []signaling.SocketView
+	eachSocket(n, signaling.SocketQuery{Room: room}, func(v signaling.SocketView) {
+		idMatch := len(v.ID) >= len(q) && strings.EqualFold(v.ID[:len(q)], q)
+		if !idMatch && !strings.HasPrefix(v.RemoteAddr, q) && !b.nameContains(nsp, v.ID, lq) {
+			return
+		}
+		out.Total++
+		if (cursor != "" && v.ID <= cursor) || len(page) > limit {
+			return
+		}
+		page = append(page, v)
+	})
+	if len(page) > limit {
+		page = page[:limit]
+		out.Next = page[limit-1].ID
+	}
+	out.Items = make([]source.Socket, 0, len(page))
+	for _, v := range page {
+		var rooms []string
+		if s := n.Socket(v.ID); s != nil {
+			rooms = s.Rooms()
+		}
+		out.Items = append(out.Items, b.socketOf(n, v, rooms))
+	}
+	return out, true
+}
+
+// nameContains reports whether the socket's name (the call app's
+// nickname), lowered, contains lq.
+func (b *Hub) nameContains(nsp, sid, lq string) bool {
+	if m := b.meta(nsp, sid); m != nil {
+		if p := m.name.Load(); p != nil {
+			return strings.Contains(strings.ToLower(*p), lq)
+		}
+	}
+	return false
+}
+
 // RoomMembers implements source.Hub.
 func (b *Hub) RoomMembers(nsp, room string) ([]string, bool) {
 	n := b.namespace(nsp)
