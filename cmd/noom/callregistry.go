@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"log/slog"
 
 	"github.com/noomrtc/noom/signaling/call/callredis"
@@ -16,9 +15,9 @@ import (
 // registry's OpTimeout. close stops it and the client (after the call
 // service).
 func startCallRegistry(o *options, reg prometheus.Registerer, log *slog.Logger) (*callredis.Registry, func(), error) {
-	opts, err := redis.ParseURL(o.RedisURL)
+	opts, err := redisOptions(o)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--redis-url: %w", err)
+		return nil, nil, err
 	}
 	opts.ContextTimeoutEnabled = true
 	rdb := redis.NewClient(opts)

@@ -5,16 +5,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/noomrtc/noom/internal/redistest"
 	sioclient "github.com/noomrtc/noom/signaling/signalingtest"
+	"github.com/redis/go-redis/v9"
 )
 
 // TestHTTPConnsPerIP holds idle connections from one IP up to the cap: the
@@ -195,35 +197,57 @@ func TestSocketIOAdminWiring(t *testing.T) {
 }
 
 // TestRedisURL checks that --redis-url puts the hub on the Redis cluster
-// adapter: noom_redis_up reaches 1 on a redis-server of the test's own.
+// adapter, and --redis-password-file gives it (and the call rooms' client)
+// the password: noom_redis_up and the call registry's gauge reach 1 on a
+// redis-server of the test's own that requires a password.
 func TestRedisURL(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-server is not installed")
-		}
-		t.Skip("redis-server is not installed")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	r := redistest.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: r.Addr()})
+	if err := rdb.ConfigSet(context.Background(), "requirepass", "s3cret pass").Err(); err != nil {
 		t.Fatal(err)
 	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	srv := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := srv.Start(); err != nil {
+	rdb.Close()
+	pw := filepath.Join(t.TempDir(), "redis-password")
+	if err := os.WriteFile(pw, []byte("s3cret pass\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-	rd := startNoom(t, "--redis-url", "redis://127.0.0.1:"+port+"/0", "--turn=false")
+	rd := startNoom(t, "--redis-url", r.URL(), "--redis-password-file", pw, "--turn=false")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		_, body, _ := get(t, "http://"+rd.Metrics+"/metrics")
-		if strings.Contains(body, "\nnoom_redis_up 1") {
+		if strings.Contains(body, "\nnoom_redis_up 1") && strings.Contains(body, "\nnoom_call_registry_redis_up 1") {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("noom_redis_up never reached 1")
+			t.Fatal("noom_redis_up or noom_call_registry_redis_up never reached 1 with the password from the file")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestRedisPasswordFileFlag: the file's first line is the password; an
+// empty line, a missing file or no --redis-url is refused.
+func TestRedisPasswordFileFlag(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	env := func(string) string { return "" }
+	o, err := parseOptions([]string{"--redis-url", "redis://127.0.0.1:1/0", "--redis-password-file", write("ok", "pa ss\r\nignored\n")}, env, io.Discard)
+	if err != nil || o.RedisPassword != "pa ss" {
+		t.Fatalf("password %q, err %v", o.RedisPassword, err)
+	}
+	for name, args := range map[string][]string{
+		"empty line": {"--redis-url", "redis://127.0.0.1:1/0", "--redis-password-file", write("empty", "\nx\n")},
+		"no file":    {"--redis-url", "redis://127.0.0.1:1/0", "--redis-password-file", filepath.Join(dir, "none")},
+		"no url":     {"--redis-password-file", write("alone", "x\n")},
+	} {
+		if _, err := parseOptions(args, env, io.Discard); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }

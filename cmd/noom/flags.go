@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -59,6 +60,7 @@ type options struct {
 	AdminShowPayloads bool
 
 	RedisURL       string
+	RedisPassword  string // from --redis-password-file
 	RedisHeartbeat time.Duration
 
 	AdminSocketIO          bool
@@ -126,6 +128,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.AdminPasswordFile, "admin-password-file", "", "file whose first line is the admin password or its bcrypt hash")
 	fs.BoolVar(&o.AdminReadOnly, "admin-readonly", false, "admin console without actions (no disconnect, join, leave)")
 	fs.StringVar(&o.RedisURL, "redis-url", "", "redis://[:password@]host:port/db (or rediss://): share rooms with the other nodes through Redis, wire-compatible with @socket.io/redis-adapter")
+	redisPasswordFile := fs.String("redis-password-file", "", "with --redis-url: a file whose first line is the Redis password (keeps it out of the URL, the process list and the shell history)")
 	fs.DurationVar(&o.RedisHeartbeat, "redis-heartbeat", 5*time.Second, "with --redis-url: how often this node tells the other Noom nodes it is alive; one silent for 3 beats leaves the nodes list (noom_redis_nodes)")
 	fs.BoolVar(&o.AdminSocketIO, "admin-socketio", false, "also speak the official Socket.IO Admin UI protocol (@socket.io/admin-ui 0.5.x) on a hub namespace, with the admin console's credentials")
 	fs.StringVar(&o.AdminSocketIONamespace, "admin-socketio-namespace", "/admin", "namespace of the Socket.IO Admin UI")
@@ -158,7 +161,30 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	if err != nil {
 		return nil, err
 	}
+	if *redisPasswordFile != "" {
+		if o.RedisPassword, err = readRedisPassword(*redisPasswordFile, o.RedisURL); err != nil {
+			return nil, err
+		}
+	}
 	return o, o.check()
+}
+
+// readRedisPassword reads --redis-password-file: its first line, without
+// the line end.
+func readRedisPassword(path, redisURL string) (string, error) {
+	if redisURL == "" {
+		return "", errors.New("--redis-password-file needs --redis-url")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("--redis-password-file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	line = strings.TrimSuffix(line, "\r")
+	if line == "" {
+		return "", fmt.Errorf("--redis-password-file %s: the first line is empty", path)
+	}
+	return line, nil
 }
 
 func (o *options) check() error {

@@ -368,12 +368,24 @@ func displayAddr(a string) string {
 	return host + ":" + port
 }
 
+// redisOptions are --redis-url's, with --redis-password-file's password.
+func redisOptions(o *options) (*redis.Options, error) {
+	opts, err := redis.ParseURL(o.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("--redis-url: %w", err)
+	}
+	if o.RedisPassword != "" {
+		opts.Password = o.RedisPassword
+	}
+	return opts, nil
+}
+
 // startRedis connects the Redis cluster adapter; close stops it and the
 // client (after the hub has shut down).
 func startRedis(o *options, reg prometheus.Registerer, log *slog.Logger) (*redisadapter.Cluster, func(), error) {
-	opts, err := redis.ParseURL(o.RedisURL)
+	opts, err := redisOptions(o)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--redis-url: %w", err)
+		return nil, nil, err
 	}
 	rdb := redis.NewClient(opts)
 	c, err := redisadapter.New(redisadapter.Config{HeartbeatInterval: o.RedisHeartbeat}, rdb, reg, log.With("component", "redis"))
