@@ -142,8 +142,23 @@ func (a *Admin) sample() {
 		}
 		agg := a.buckets.drain()
 		base := a.stats(st, agg)
-		for _, ac := range a.list() {
+		admins := a.list()
+		for _, ac := range admins {
 			ac.setStats(base)
 		}
+		a.tellOtherNodes(base, admins)
 	}
+}
+
+// tellOtherNodes broadcasts server_stats to the admin sockets of the other
+// nodes of a cluster (through the namespace's adapter, as instrument()'s
+// adminNamespace.emit does), so that a UI on any node lists every server.
+// This node's own admins get theirs from setStats, with what each of
+// them skipped; with a single node the broadcast reaches nobody.
+func (a *Admin) tellOtherNodes(base serverStats, local []*adminConn) {
+	ids := make([]string, len(local))
+	for i, ac := range local {
+		ids[i] = ac.s.ID()
+	}
+	a.srv.Of(a.cfg.Namespace).Except(ids...).Emit("server_stats", base)
 }

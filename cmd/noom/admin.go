@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -178,6 +179,13 @@ func startSocketIOAdmin(o *options, hub *signaling.Server, console *admin.Consol
 			return ipOf(&http.Request{RemoteAddr: h.RemoteAddr, Header: h.Headers})
 		},
 		Logger: log.With("component", "sioadmin"),
+	}
+	if o.RedisURL != "" {
+		// Nodes of a cluster may share a host name: the UI lists servers
+		// by id (instrument() does the same for cluster workers).
+		if host, err := os.Hostname(); err == nil {
+			cfg.ServerID = host + "#" + strconv.Itoa(os.Getpid())
+		}
 	}
 	switch {
 	case o.AdminSocketIOInsecure:
