@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/noomrtc/noom/signaling/socketio"
 )
@@ -447,14 +449,26 @@ func (s *Socket) close(reason string, tell bool) {
 	}
 }
 
+// eventName reads an event's name: a JSON string, validated with the
+// packet. A name without escapes, in UTF-8 (nearly all), is taken as it is,
+// without encoding/json's second pass.
+func eventName(raw json.RawMessage) (string, error) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var event string
+	err := json.Unmarshal(raw, &event)
+	return event, err
+}
+
 // onEvent dispatches an incoming EVENT, on the reading goroutine.
 func (s *Socket) onEvent(pkt socketio.Packet, atts [][]byte) error {
 	elems, err := socketio.SplitArray(pkt.Data)
 	if err != nil {
 		return err
 	}
-	var event string
-	if err := json.Unmarshal(elems[0], &event); err != nil {
+	event, err := eventName(elems[0])
+	if err != nil {
 		return err
 	}
 	var args []any

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/noomrtc/noom/signaling"
+	"github.com/noomrtc/noom/signaling/socketio"
 )
 
 // This file maps signaling.SocketInfo to and from the JSON a REMOTE_FETCH
@@ -45,7 +46,7 @@ func encodeSockets(socks []signaling.SocketInfo) []any {
 			}
 		}
 		auth := h.Auth
-		if len(auth) == 0 || !json.Valid(auth) {
+		if len(auth) == 0 || !socketio.Valid(auth) {
 			auth = json.RawMessage("{}")
 		}
 		// Node's socket.data starts as {} and Node apps read its fields

@@ -177,7 +177,7 @@ func appendValue(dst []byte, v any, atts [][]byte, depth int) ([]byte, [][]byte,
 	case nil:
 		return append(dst, "null"...), atts, nil
 	case json.RawMessage:
-		if !json.Valid(t) {
+		if !Valid(t) {
 			return dst, atts, fmt.Errorf("socketio: json.RawMessage is not valid JSON")
 		}
 		return append(dst, t...), atts, nil

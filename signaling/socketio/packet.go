@@ -2,7 +2,6 @@ package socketio
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -117,7 +116,7 @@ func Decode(b []byte) (Packet, error) {
 
 func (p *Packet) check() error {
 	d := p.Data
-	if len(d) > 0 && !json.Valid(d) {
+	if len(d) > 0 && !Valid(d) {
 		return invalid("data is not JSON")
 	}
 	first := byte(0)
