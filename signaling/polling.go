@@ -18,6 +18,12 @@ func (s *session) claim(w http.ResponseWriter, inFlight *bool, reason string) bo
 	s.mu.Lock()
 	if s.state != stateOpen || s.transport != transportPolling {
 		s.mu.Unlock()
+		// A GET that found the session just before a close it did not
+		// see: it is the GET the close left a tombstone for.
+		if inFlight == &s.polling && s.srv.takeTombstone(s.sid) == s {
+			s.servePollFinal(w)
+			return false
+		}
 		httpError(w, errBadRequest)
 		return false
 	}
