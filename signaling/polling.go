@@ -17,10 +17,13 @@ import (
 func (s *session) claim(w http.ResponseWriter, inFlight *bool, reason string) bool {
 	s.mu.Lock()
 	if s.state != stateOpen || s.transport != transportPolling {
-		s.mu.Unlock()
 		// A GET that found the session just before a close it did not
-		// see: it is the GET the close left a tombstone for.
-		if inFlight == &s.polling && s.srv.takeTombstone(s.sid) == s {
+		// see is the GET that close owes its goodbye (it may not have
+		// left its tombstone yet).
+		final := inFlight == &s.polling && s.state != stateOpen && !s.polling && s.owesFinalPollLocked()
+		s.mu.Unlock()
+		if final {
+			s.srv.takeTombstone(s.sid)
 			s.servePollFinal(w)
 			return false
 		}

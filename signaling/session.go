@@ -243,8 +243,7 @@ func (s *session) finishClose(reason string, mode closeMode) {
 	// server closed on purpose and the last GET took everything before it.
 	// After an error with nothing queued the session is simply gone (400),
 	// as the reference server does.
-	tombstone := s.transport == transportPolling && s.ws == nil && !s.polling &&
-		(mode == closeByClient || (mode == closeGraceful && (s.queuedLocked() > 0 || serverGoodbye(reason))))
+	tombstone := !s.polling && s.owesFinalPollLocked()
 	s.mu.Unlock()
 	if tombstone {
 		s.srv.addTombstone(s)
@@ -263,6 +262,14 @@ func (s *session) finishClose(reason string, mode closeMode) {
 	s.srv.hb.remove(&s.cn)
 	s.srv.removeSession(s, reason)
 	s.client.onClose(reason)
+}
+
+// owesFinalPollLocked reports whether a closed polling session still owes
+// the next GET its goodbye: a noop if the client closed, or what a
+// graceful close left queued, or the close packet.
+func (s *session) owesFinalPollLocked() bool {
+	return s.transport == transportPolling && s.ws == nil &&
+		(s.mode == closeByClient || (s.mode == closeGraceful && (s.queuedLocked() > 0 || serverGoodbye(s.reason))))
 }
 
 // serverGoodbye reports whether the server closes for reason on purpose
