@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/noomrtc/noom/admin/source"
+	"github.com/noomrtc/noom/internal/tokens"
 )
 
 // stream is the message flow: a ring of the last events, filled by the
@@ -74,8 +75,8 @@ func (s *stream) subscribe(f filter, buffer, max, rate int) *viewer {
 	if len(s.viewers) >= max {
 		return nil
 	}
-	v := &viewer{f: f, buf: make([]source.Event, buffer), ready: make(chan struct{}, 1), m: s.m,
-		rate: float64(rate), tokens: float64(rate)}
+	v := &viewer{f: f, buf: make([]source.Event, buffer), ready: make(chan struct{}, 1), m: s.m, limited: rate > 0,
+		tokens: tokens.New(float64(rate))}
 	s.viewers[v] = struct{}{}
 	s.m.viewers.Inc()
 	return v
@@ -102,35 +103,30 @@ type viewer struct {
 	head, n int
 	skipped uint64 // dropped since the last take
 
-	// A token bucket of rate events a second, bursts up to one second's
-	// worth, refilled by the events' own times: past it an event is
-	// skipped and counted, before it costs the viewer anything. Nobody
-	// reads tens of thousands of events a second, and encoding them would
-	// take the hub's time.
-	rate, tokens float64
-	last         time.Time
+	// With limited, a token bucket of rate events a second, bursts up to
+	// one second's worth, refilled by the events' own times: past it an
+	// event is skipped and counted, before it costs the viewer anything.
+	// Nobody reads tens of thousands of events a second, and encoding them
+	// would take the hub's time.
+	limited bool
+	tokens  tokens.Bucket
 }
 
 // push adds e, dropping the oldest waiting event when full, or skipping e
 // past the viewer's rate. It never blocks.
 func (v *viewer) push(e *source.Event) {
 	v.mu.Lock()
-	if v.rate > 0 {
+	if v.limited {
 		now := e.Time
 		if now.IsZero() {
 			now = time.Now()
 		}
-		if dt := now.Sub(v.last); dt > 0 {
-			v.tokens = min(v.rate, v.tokens+dt.Seconds()*v.rate)
-			v.last = now
-		}
-		if v.tokens < 1 {
+		if !v.tokens.Take(now, 1) {
 			v.skipped++
 			v.m.skipped.Inc()
 			v.mu.Unlock()
 			return
 		}
-		v.tokens--
 	}
 	if v.n == len(v.buf) {
 		v.head = (v.head + 1) % len(v.buf)

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"math"
 	"slices"
 	"time"
 )
@@ -190,14 +191,14 @@ func (srv *Server) observing(has func(*Observer) bool) bool {
 }
 
 type detail struct {
-	payload, recipients bool
-	maxRecipients       int // 0: no limit
+	payload bool
+	// maxRecipients is the largest event out that carries its SIDs: the
+	// largest limit of the observers asking for them; 0 when none asks.
+	maxRecipients int
 }
 
 // wantSIDs reports whether an event out to n sockets carries their ids.
-func (d detail) wantSIDs(n int) bool {
-	return d.recipients && (d.maxRecipients == 0 || n <= d.maxRecipients)
-}
+func (d detail) wantSIDs(n int) bool { return n <= d.maxRecipients }
 
 // observeDetail is the detail some observer of namespace nsp asked for.
 func (srv *Server) observeDetail(nsp string) detail {
@@ -208,10 +209,11 @@ func (srv *Server) observeDetail(nsp string) detail {
 		}
 		d.payload = d.payload || oe.o.Detail.Payload
 		if oe.o.Detail.Recipients {
-			if m := oe.o.Detail.MaxRecipients; !d.recipients || (d.maxRecipients != 0 && (m == 0 || m > d.maxRecipients)) {
-				d.maxRecipients = m
+			m := oe.o.Detail.MaxRecipients
+			if m == 0 {
+				m = math.MaxInt
 			}
-			d.recipients = true
+			d.maxRecipients = max(d.maxRecipients, m)
 		}
 	}
 	return d

@@ -1,12 +1,10 @@
 package signaling
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync/atomic"
-	"unicode/utf8"
 
 	"github.com/noomrtc/noom/signaling/socketio"
 )
@@ -230,8 +228,8 @@ func Decode(arg any, v any) error {
 	switch a := arg.(type) {
 	case json.RawMessage:
 		if p, ok := v.(*string); ok { // a socket id, a room: the common case
-			if len(a) >= 2 && a[0] == '"' && a[len(a)-1] == '"' && bytes.IndexByte(a, '\\') < 0 && utf8.Valid(a) && socketio.Valid(a) {
-				*p = string(a[1 : len(a)-1])
+			if str, ok := plainString(a); ok {
+				*p = str
 				return nil
 			}
 		}

@@ -268,10 +268,11 @@ func (s *Socket) write(event string, args []any, rooms []string, text []byte, at
 		size += len(a)
 	}
 	e := MessageEvent{Direction: Out, Namespace: s.nsp.name, Event: event, SID: s.id, Rooms: rooms, Recipients: 1, Bytes: size}
-	if srv.observeDetail(s.nsp.name).payload {
+	d := srv.observeDetail(s.nsp.name)
+	if d.payload {
 		e.Args = args
 	}
-	if srv.observeDetail(s.nsp.name).recipients {
+	if d.wantSIDs(1) {
 		e.SIDs = []string{s.id}
 	}
 	srv.notifyEvent(e)
@@ -449,16 +450,26 @@ func (s *Socket) close(reason string, tell bool) {
 	}
 }
 
-// eventName reads an event's name: a JSON string, validated with the
-// packet. A name without escapes, in UTF-8 (nearly all), is taken as it is,
-// without encoding/json's second pass.
+// eventName reads an event's name: a JSON string.
 func eventName(raw json.RawMessage) (string, error) {
-	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
-		return string(raw[1 : len(raw)-1]), nil
+	if name, ok := plainString(raw); ok {
+		return name, nil
 	}
 	var event string
 	err := json.Unmarshal(raw, &event)
 	return event, err
+}
+
+// plainString reads a JSON string without escapes, in UTF-8 (nearly every
+// event name, socket id and room), as encoding/json would, without its
+// reflection; ok is false for anything else, which encoding/json then
+// reads.
+func plainString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' || bytes.IndexByte(raw, '\\') >= 0 ||
+		!utf8.Valid(raw) || !socketio.Valid(raw) {
+		return "", false
+	}
+	return string(raw[1 : len(raw)-1]), true
 }
 
 // onEvent dispatches an incoming EVENT, on the reading goroutine.

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/noomrtc/noom/internal/tokens"
 	"github.com/noomrtc/noom/signaling"
 )
 
@@ -58,8 +59,7 @@ type adminConn struct {
 	// mu guards the following fields.
 	ring       []item
 	head, n    int
-	tokens     float64
-	last       time.Time // of the last refill
+	tokens     tokens.Bucket
 	skipped    [2]uint64 // by reason (rate, queue), since the last stats
 	lost       bool      // a lifecycle event was skipped
 	lastResync time.Time
@@ -69,7 +69,7 @@ type adminConn struct {
 
 func newAdminConn(a *Admin, s *signaling.Socket) *adminConn {
 	return &adminConn{a: a, s: s, wake: make(chan struct{}, 1), quit: make(chan struct{}),
-		ring: make([]item, a.cfg.QueueSize), tokens: float64(a.cfg.EventRate), last: a.cfg.Now()}
+		ring: make([]item, a.cfg.QueueSize), tokens: tokens.New(float64(a.cfg.EventRate))}
 }
 
 func (ac *adminConn) stop() { ac.once.Do(func() { close(ac.quit) }) }
@@ -94,19 +94,13 @@ func (ac *adminConn) push(it item, cost int) {
 // they build an item: most events of a busy hub stop here.
 func (ac *adminConn) admit(t time.Time, cost int, lifecycle bool) bool {
 	ac.mu.Lock()
-	rate := float64(ac.a.cfg.EventRate)
-	if el := t.Sub(ac.last).Seconds(); el > 0 {
-		ac.tokens = min(rate, ac.tokens+el*rate)
-		ac.last = t
-	}
-	if ac.tokens < float64(cost) {
+	if !ac.tokens.Take(t, float64(cost)) {
 		ac.skipped[0] += uint64(cost)
 		ac.lost = ac.lost || lifecycle
 		ac.mu.Unlock()
 		ac.a.m.skippedRate.Add(float64(cost))
 		return false
 	}
-	ac.tokens -= float64(cost)
 	ac.mu.Unlock()
 	return true
 }

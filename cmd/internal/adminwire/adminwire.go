@@ -247,11 +247,7 @@ func (b *Hub) SocketPage(nsp, room, cursor string, limit int) (source.Page[sourc
 	p := n.ListSockets(signaling.SocketQuery{Room: room, Cursor: cursor, Limit: limit})
 	out := source.Page[source.Socket]{Items: make([]source.Socket, 0, len(p.Items)), Next: p.Next, Total: p.Total}
 	for _, v := range p.Items {
-		var rooms []string
-		if s := n.Socket(v.ID); s != nil {
-			rooms = s.Rooms()
-		}
-		out.Items = append(out.Items, b.socketOf(n, v, rooms))
+		out.Items = append(out.Items, b.listed(n, v))
 	}
 	return out, true
 }
@@ -283,11 +279,7 @@ func (b *Hub) SearchSockets(nsp, q, room, cursor string, limit int) (source.Page
 	}
 	out.Items = make([]source.Socket, 0, len(page))
 	for _, v := range page {
-		var rooms []string
-		if s := n.Socket(v.ID); s != nil {
-			rooms = s.Rooms()
-		}
-		out.Items = append(out.Items, b.socketOf(n, v, rooms))
+		out.Items = append(out.Items, b.listed(n, v))
 	}
 	return out, true
 }
@@ -314,6 +306,15 @@ func (b *Hub) RoomMembers(nsp, room string) ([]string, bool) {
 	return ids, len(ids) > 0
 }
 
+// listed is a socket of a list: its view, with its rooms read now.
+func (b *Hub) listed(n *signaling.Namespace, v signaling.SocketView) source.Socket {
+	var rooms []string
+	if s := n.Socket(v.ID); s != nil {
+		rooms = s.Rooms()
+	}
+	return b.socketOf(n, v, rooms)
+}
+
 func (b *Hub) socketOf(n *signaling.Namespace, v signaling.SocketView, rooms []string) source.Socket {
 	s := source.Socket{Namespace: n.Name(), SID: v.ID, Address: v.RemoteAddr, Transport: v.Transport, ConnectedAt: v.Connected,
 		Rooms: slices.DeleteFunc(rooms, func(r string) bool { return r == v.ID })}
@@ -337,11 +338,7 @@ func (b *Hub) Sockets(nsp string) ([]source.Socket, bool) {
 	}
 	var out []source.Socket
 	eachSocket(n, signaling.SocketQuery{}, func(v signaling.SocketView) {
-		var rooms []string
-		if s := n.Socket(v.ID); s != nil {
-			rooms = s.Rooms()
-		}
-		out = append(out, b.socketOf(n, v, rooms))
+		out = append(out, b.listed(n, v))
 	})
 	return out, true
 }
