@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/noomrtc/noom/internal/redistest"
 )
 
 // The cluster mode (-nodes N, N > 1) starts N hubs, each in a child
@@ -26,15 +24,15 @@ import (
 
 // redisProc is a redis-server of this run.
 type redisProc struct {
-	cmd *exec.Cmd
-	url string
+	cmd  *exec.Cmd
+	exit <-chan struct{} // closed once it has exited
+	url  string
 }
 
 // startRedis runs redis-server on a free loopback port, keeping nothing on
 // disk, and waits until it is ready.
-func startRedis(ctx context.Context) (*redisProc, error) {
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
+func startRedis() (*redisProc, error) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, fmt.Errorf("-nodes needs redis-server (apt-get install redis-server) or -redis-url: %w", err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -43,43 +41,22 @@ func startRedis(ctx context.Context) (*redisProc, error) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	cmd := exec.CommandContext(ctx, path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no")
-	dieWithParent(cmd)
-	out, err := cmd.StdoutPipe()
+	cmd, exit, err := redistest.Launch(port, dieWithParent)
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "Ready to accept connections") {
-				ready <- true
-				io.Copy(io.Discard, out)
-				return
-			}
-		}
-		ready <- false
-	}()
-	select {
-	case ok := <-ready:
-		if ok {
-			return &redisProc{cmd: cmd, url: fmt.Sprintf("redis://127.0.0.1:%d/0", port)}, nil
-		}
-	case <-time.After(10 * time.Second):
-	}
-	cmd.Process.Kill()
-	cmd.Wait()
-	return nil, fmt.Errorf("redis-server did not start on port %d", port)
+	return &redisProc{cmd: cmd, exit: exit, url: fmt.Sprintf("redis://127.0.0.1:%d/0", port)}, nil
 }
 
+// stop ends redis-server, killing it if it has not ended within 10 s.
 func (r *redisProc) stop() {
 	r.cmd.Process.Signal(os.Interrupt)
-	waitOrKill(r.cmd, 10*time.Second)
+	select {
+	case <-r.exit:
+	case <-time.After(10 * time.Second):
+		r.cmd.Process.Kill()
+		<-r.exit
+	}
 }
 
 // startCluster starts the hubs of a run: one without Redis, or n sharing
@@ -96,7 +73,7 @@ func startCluster(ctx context.Context, o loadOptions) (srvs []*server, stop func
 	}
 	redisURL := o.redisURL
 	if o.nodes > 1 && redisURL == "" {
-		if rp, err = startRedis(ctx); err != nil {
+		if rp, err = startRedis(); err != nil {
 			return nil, stop, err
 		}
 		redisURL = rp.url

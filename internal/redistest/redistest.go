@@ -10,6 +10,7 @@ package redistest
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -36,7 +37,7 @@ type Server struct {
 
 	mu   sync.Mutex
 	proc *exec.Cmd
-	exit chan struct{} // closed when proc has exited
+	exit <-chan struct{} // closed when proc has exited
 }
 
 // Start starts redis-server on a free 127.0.0.1 port and waits until it
@@ -88,19 +89,34 @@ func (s *Server) Restart() {
 	if s.proc != nil {
 		return
 	}
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no")
-	stdout, err := cmd.StdoutPipe()
+	cmd, exit, err := Launch(s.port, nil)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		s.t.Fatal(err)
+	s.proc, s.exit = cmd, exit
+}
+
+// Launch starts redis-server on 127.0.0.1:port, keeping nothing on disk,
+// and waits until it accepts connections (at most 10 s). prepare, when
+// not nil, sees the command before it starts. exit is closed once the
+// process has exited. It is for tools too (noom-load), not only tests.
+func Launch(port int, prepare func(*exec.Cmd)) (cmd *exec.Cmd, exit <-chan struct{}, err error) {
+	cmd = exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no")
+	if prepare != nil {
+		prepare(cmd)
 	}
-	up, exit := make(chan struct{}), make(chan struct{})
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	up, done := make(chan struct{}), make(chan struct{})
 	var lines []string
 	go func() {
-		defer close(exit)
+		defer close(done)
 		sc := bufio.NewScanner(stdout)
 		ready := false
 		for sc.Scan() {
@@ -116,14 +132,14 @@ func (s *Server) Restart() {
 	}()
 	select {
 	case <-up:
-	case <-exit:
-		s.t.Fatalf("redis-server exited at start:\n%s", strings.Join(lines, "\n"))
+		return cmd, done, nil
+	case <-done:
+		return nil, nil, fmt.Errorf("redis-server exited at start:\n%s", strings.Join(lines, "\n"))
 	case <-time.After(10 * time.Second):
 		cmd.Process.Kill()
-		<-exit
-		s.t.Fatal("redis-server not ready after 10s")
+		<-done
+		return nil, nil, fmt.Errorf("redis-server not ready after 10s")
 	}
-	s.proc, s.exit = cmd, exit
 }
 
 // Stop kills the server and waits for it: an outage, or the end.
