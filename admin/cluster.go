@@ -66,20 +66,13 @@ func (c *Console) clusterData(ctx context.Context, nsp, q, room string) (views.C
 	return p, nil
 }
 
-// clusterQuery reads nsp, q and room of a cluster request.
-func clusterQuery(r *http.Request) (nsp, q, room string, ok bool) {
-	v := r.URL.Query()
-	nsp, q, room = queryNamespace(v.Get("nsp")), v.Get("q"), v.Get("room")
-	return nsp, q, room, len(q) <= 256 && len(room) <= maxRoomName
-}
-
 func (c *Console) clusterPage(w http.ResponseWriter, r *http.Request, u who) {
-	nsp, q, room, ok := clusterQuery(r)
-	if !ok {
-		c.errorPage(w, r, u, http.StatusBadRequest, "Bad request", "search text too long")
+	l, err := parseListQuery(r.URL.Query())
+	if err != nil {
+		c.errorPage(w, r, u, http.StatusBadRequest, "Bad request", err.Error())
 		return
 	}
-	p, err := c.clusterData(r.Context(), nsp, q, room)
+	p, err := c.clusterData(r.Context(), l.nsp, l.q, l.room)
 	if err != nil {
 		p.Error = err.Error()
 	}
@@ -89,22 +82,22 @@ func (c *Console) clusterPage(w http.ResponseWriter, r *http.Request, u who) {
 
 // apiCluster is GET cluster?nsp=&q=&room=.
 func (c *Console) apiCluster(w http.ResponseWriter, r *http.Request, u who) {
-	nsp, q, room, ok := clusterQuery(r)
-	if !ok {
-		writeError(w, http.StatusBadRequest, "search text too long")
+	l, err := parseListQuery(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if c.cfg.Cluster == nil {
 		writeError(w, http.StatusNotFound, "this node is not in a cluster")
 		return
 	}
-	p, err := c.clusterData(r.Context(), nsp, q, room)
+	p, err := c.clusterData(r.Context(), l.nsp, l.q, l.room)
 	if err != nil {
 		writeError(w, http.StatusBadGateway, err.Error())
 		return
 	}
 	out := map[string]any{"up": p.Nodes.Up, "self": p.Nodes.Self, "nodes": p.Nodes.Nodes, "sockets": p.Sockets}
-	if room != "" {
+	if l.room != "" {
 		out["members"] = p.Members
 	} else {
 		out["rooms"], out["total"] = p.Rooms, p.TotalRooms
