@@ -83,7 +83,7 @@ func (h *handshakeData) build(auth json.RawMessage) Handshake {
 // client is the Socket.IO side of one Engine.IO session: the sockets it
 // has in each namespace, and the binary packet being assembled.
 type client struct {
-	sess *session
+	conn *engineio.Conn
 	srv  *Server
 	hd   *handshakeData
 
@@ -103,16 +103,18 @@ type client struct {
 // IP's budget.
 func (c *client) releasePending() {
 	if n := c.attHeld.Swap(0); n > 0 {
-		c.srv.releasePending(c.sess.ip, int(n))
+		c.srv.releasePending(c.conn.IP(), int(n))
 	}
 }
 
-func newClient(s *session, r *http.Request) *client {
-	return &client{
-		sess: s,
-		srv:  s.srv,
-		hd:   newHandshakeData(r, s.srv.keepHeaders),
-	}
+// engineHandler is the Socket.IO layer as the transport sees it: each new
+// Engine.IO session gets a client.
+type engineHandler struct{ srv *Server }
+
+func (h engineHandler) Open(conn *engineio.Conn, r *http.Request) engineio.ConnHandler {
+	c := &client{conn: conn, srv: h.srv, hd: newHandshakeData(r, h.srv.keepHeaders)}
+	h.srv.notifySessionOpen(SessionEvent{SID: conn.ID(), RemoteAddr: r.RemoteAddr, Transport: conn.Transport(), Time: c.hd.time})
+	return c
 }
 
 var (
@@ -127,6 +129,28 @@ var (
 
 // maxHandshakeHeaderBytes bounds the header text a connection keeps.
 const maxHandshakeHeaderBytes = 4 << 10
+
+// OnUpgrade tells observers of the session's new transport.
+func (c *client) OnUpgrade(from, to string) {
+	if !c.srv.observing(func(o *Observer) bool { return o.Upgrade != nil }) {
+		return
+	}
+	e := UpgradeEvent{SID: c.conn.ID(), From: from, To: to, Time: time.Now()}
+	c.mu.Lock()
+	for _, sock := range c.sockets {
+		e.Sockets = append(e.Sockets, SocketRef{Namespace: sock.nsp.name, SID: sock.id})
+	}
+	c.mu.Unlock()
+	c.srv.notifyUpgrade(e)
+}
+
+// OnDrop tells observers of packets the client did not get.
+func (c *client) OnDrop(reason string, bytes int) {
+	c.srv.notifyDrop(DropEvent{SID: c.conn.ID(), Reason: reason, Bytes: bytes, Time: time.Now()})
+}
+
+// OnShutdown disconnects every socket while the session is still open.
+func (c *client) OnShutdown() { c.disconnectAll(ReasonServerShuttingDown) }
 
 func (c *client) namespaceCount() int {
 	c.mu.Lock()
@@ -145,27 +169,27 @@ func (c *client) socket(nsp string) *Socket {
 	return nil
 }
 
-// onMessage handles one Engine.IO message, on the session's reader.
-func (c *client) onMessage(p engineio.Packet) error {
-	if p.Binary {
+// OnMessage handles one Engine.IO message, on the session's reader.
+func (c *client) OnMessage(data []byte, binary bool) error {
+	if binary {
 		if c.bin == nil {
 			return errUnexpectedBinary
 		}
-		c.attBytes += len(p.Data)
+		c.attBytes += len(data)
 		if c.attBytes > c.srv.cfg.MaxPayload {
 			// A packet's attachments together obey the message bound.
 			return errAttsTooLarge
 		}
 		// And all the attachments pending for one client IP obey a budget,
 		// so that many connections cannot pin gigabytes between them.
-		if !c.srv.reservePending(c.sess.ip, len(p.Data)) {
+		if !c.srv.reservePending(c.conn.IP(), len(data)) {
 			return errPendingBudget
 		}
-		c.attHeld.Add(int64(len(p.Data)))
-		if c.sess.isClosed() {
+		c.attHeld.Add(int64(len(data)))
+		if c.conn.Closed() {
 			c.releasePending()
 		}
-		c.atts = append(c.atts, p.Data)
+		c.atts = append(c.atts, data)
 		if len(c.atts) < c.bin.Attachments {
 			return nil
 		}
@@ -177,7 +201,7 @@ func (c *client) onMessage(p engineio.Packet) error {
 	if c.bin != nil {
 		return errMissingBinary
 	}
-	pkt, err := socketio.Decode(p.Data)
+	pkt, err := socketio.Decode(data)
 	if err != nil {
 		return err
 	}
@@ -239,7 +263,7 @@ func (c *client) connectError(nsp string, message string, data any) {
 	if err != nil {
 		b = []byte(`[{"message":"connection refused"}]`)
 	}
-	c.sess.sendDirect(frame{data: encodeControl(socketio.ConnectError, nsp, b[1:len(b)-1]), op: opText})
+	c.conn.Send(engineio.TextFrame(encodeControl(socketio.ConnectError, nsp, b[1:len(b)-1])))
 }
 
 func (c *client) connect(pkt socketio.Packet) {
@@ -275,18 +299,21 @@ func (c *client) connect(pkt socketio.Packet) {
 		return
 	}
 	c.mu.Lock()
-	if c.sess.isClosed() {
+	if c.conn.Closed() {
 		c.mu.Unlock()
 		return
 	}
 	c.sockets = append(c.sockets, s)
 	c.mu.Unlock()
-	c.srv.hb.remove(&c.sess.cn)
+	c.conn.Ready()
 	nsp.connect(s)
 }
 
-// onClose runs once, when the session ends: every socket disconnects.
-func (c *client) onClose(reason string) {
+// OnClose runs once, when the session ends: observers hear of it, then
+// every socket disconnects.
+func (c *client) OnClose(reason string) {
+	c.srv.notifySessionClose(SessionEvent{SID: c.conn.ID(), RemoteAddr: c.hd.remoteAddr, Transport: c.conn.Transport(),
+		Reason: reason, Time: time.Now()})
 	c.releasePending()
 	c.disconnectAll(reason)
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/noomrtc/noom/signaling/engineio"
 )
 
 // Config configures a Server. The zero value is valid: every field's comment
@@ -100,24 +102,11 @@ func (c *Config) setDefaults() {
 	if !strings.HasSuffix(c.Path, "/") {
 		c.Path += "/"
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	def(&c.PingInterval, 25*time.Second)
-	def(&c.PingTimeout, 20*time.Second)
-	def(&c.ConnectTimeout, 45*time.Second)
-	def(&c.WriteTimeout, 10*time.Second)
-	def(&c.ReadTimeout, 10*time.Second)
-	def(&c.MaxQueueDelay, 2*time.Second)
 	defInt := func(p *int, v int) {
 		if *p == 0 {
 			*p = v
 		}
 	}
-	defInt(&c.MaxPayload, 1_000_000)
-	defInt(&c.MaxQueueBytes, 2<<20)
 	defInt(&c.MaxRoomsPerSocket, 64)
 	defInt(&c.MaxAttachments, 10)
 	defInt(&c.MaxNamespaces, 16)
@@ -132,36 +121,43 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	if c.ClientIP == nil {
-		c.ClientIP = remoteIP
+}
+
+// engine is the transport's part of the configuration.
+func (c *Config) engine() engineio.Config {
+	return engineio.Config{
+		Path:             c.Path,
+		PingInterval:     c.PingInterval,
+		PingTimeout:      c.PingTimeout,
+		ReadyTimeout:     c.ConnectTimeout,
+		WriteTimeout:     c.WriteTimeout,
+		ReadTimeout:      c.ReadTimeout,
+		MaxPayload:       c.MaxPayload,
+		MaxQueueBytes:    c.MaxQueueBytes,
+		MaxQueueDelay:    c.MaxQueueDelay,
+		MaxConnsPerIP:    c.MaxConnsPerIP,
+		ClientIP:         c.ClientIP,
+		AllowedOrigins:   c.AllowedOrigins,
+		DisableWebSocket: c.DisableWebSocket,
+		DisablePolling:   c.DisablePolling,
+		Logger:           c.Logger,
 	}
 }
 
+// setEngine fills in the transport's fields from its effective
+// configuration, defaults included.
+func (c *Config) setEngine(e engineio.Config) {
+	c.PingInterval, c.PingTimeout, c.ConnectTimeout = e.PingInterval, e.PingTimeout, e.ReadyTimeout
+	c.WriteTimeout, c.ReadTimeout = e.WriteTimeout, e.ReadTimeout
+	c.MaxPayload, c.MaxQueueBytes, c.MaxQueueDelay = e.MaxPayload, e.MaxQueueBytes, e.MaxQueueDelay
+	c.ClientIP = e.ClientIP
+}
+
+// validate checks the Socket.IO layer's fields; the transport checks its
+// own (engineio.Config).
 func (c *Config) validate() error {
-	if !strings.HasPrefix(c.Path, "/") {
-		return fmt.Errorf("%w: Path %q must start with /", ErrConfig, c.Path)
-	}
-	for _, d := range []time.Duration{c.PingInterval, c.PingTimeout, c.ConnectTimeout, c.WriteTimeout, c.ReadTimeout, c.MaxQueueDelay} {
-		if d < 0 {
-			return fmt.Errorf("%w: negative duration %v", ErrConfig, d)
-		}
-	}
-	if c.MaxPayload < 64 {
-		return fmt.Errorf("%w: MaxPayload %d is below 64 bytes", ErrConfig, c.MaxPayload)
-	}
-	if c.MaxQueueBytes < c.MaxPayload {
-		return fmt.Errorf("%w: MaxQueueBytes %d is below MaxPayload %d", ErrConfig, c.MaxQueueBytes, c.MaxPayload)
-	}
 	if c.MaxRoomsPerSocket < 1 || c.MaxAttachments < 0 || c.MaxNamespaces < 1 || c.MaxAuthBytes < 2 {
 		return fmt.Errorf("%w: limits must be positive", ErrConfig)
-	}
-	if c.DisablePolling && c.DisableWebSocket {
-		return fmt.Errorf("%w: both transports are disabled", ErrConfig)
-	}
-	for _, o := range c.AllowedOrigins {
-		if o != "*" && o != "null" && !strings.Contains(o, "://") {
-			return fmt.Errorf("%w: allowed origin %q must be scheme://host[:port] or *", ErrConfig, o)
-		}
 	}
 	return nil
 }

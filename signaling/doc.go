@@ -24,31 +24,34 @@
 // lock and queue to them after releasing it. Adapters are called without
 // any lock of the hub held, and must call Local without holding theirs.
 //
-// Each connection has one reading goroutine (the WebSocket read loop, or
-// the one POST request in flight) and at most one writer at a time, the
-// holder of the session's writing mark: for long-polling, the one GET
-// request in flight; for WebSocket, a sender that found nobody writing and
-// makes one non-blocking write of what is queued, or, for what the socket
-// did not take at once, the connection's writer goroutine, which may wait
-// for the client (within Config.WriteTimeout and Config.MaxQueueDelay) and
-// is gone once the queue is empty: an idle connection has no writer
-// goroutine. Event handlers, connection handlers and middlewares run on the
-// reading goroutine of the connection they concern, one at a time, in the
-// order the client sent: a slow handler delays that client alone.
+// # Layers
+//
+// The transport is package engineio (sessions, WebSocket and polling,
+// upgrade, heartbeat, one writer per connection with two lanes, fan-out
+// backpressure); it knows nothing of namespaces, rooms or acks. This
+// package sits above it: each Engine.IO session gets a client (client.go)
+// that parses Socket.IO packets and holds one Socket per namespace joined,
+// and sends through engineio.Conn and engineio.Fanout. The arrows go one
+// way: engineio calls back only through its Handler and ConnHandler
+// interfaces.
+//
+// Event handlers, connection handlers and middlewares run on the reading
+// goroutine of the connection they concern (engineio's contract), one at a
+// time, in the order the client sent: a slow handler delays that client
+// alone.
 //
 // Sending never blocks on a client: an emit or broadcast encodes the packet
-// once and appends it to each recipient's queue, which has two lanes (see
-// lanes.go): control packets, acks, 1:1 messages and small rooms go before
-// fan-outs to many. A client whose queue would pass Config.MaxQueueBytes,
-// or whose oldest broadcast has waited longer than Config.MaxQueueDelay, is
+// once and appends it to each recipient's queue, which has two lanes:
+// control packets, acks, 1:1 messages and small rooms go before fan-outs
+// to many. A client whose queue would pass Config.MaxQueueBytes, or whose
+// oldest broadcast has waited longer than Config.MaxQueueDelay, is
 // disconnected with reason "slow consumer"; it never slows a sender or
-// another client. A broadcaster does the fan-out's non-blocking writes
-// itself, on its own goroutine (the reader of the client that caused it,
-// for a handler), so a producer is paced by its own fan-out and reads its
-// client's next message only when it is done.
+// another client. A broadcaster whose fan-out left recipients behind
+// waits for them (at most MaxQueueDelay) before it goes on: for a handler,
+// that is the reader of the client that caused it, so that client is read
+// no more until its fan-out drains, and TCP slows it down.
 //
-// One heartbeat goroutine keeps every connection's ping, pong and connect
-// deadlines (no timer per connection). Observer hooks run outside every
+// Observer hooks run outside every
 // lock of the hub, on the goroutine that caused the event, and must not
 // block; when nobody observes, no event is built. A hook may call the hub;
 // one that emits on the hub (an admin namespace) must Exclude that

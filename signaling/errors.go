@@ -1,6 +1,10 @@
 package signaling
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/noomrtc/noom/signaling/engineio"
+)
 
 // Errors returned by the server's API.
 var (
@@ -13,27 +17,21 @@ var (
 	ErrInvalidArgument = errors.New("signaling: invalid argument")
 )
 
-// Disconnect reasons, as Socket.IO names them, plus Noom's own limits.
+// Disconnect reasons, as Socket.IO names them, plus Noom's own limits. A
+// session's reasons are the transport's (engineio); a socket may also
+// leave its namespace alone.
 const (
-	ReasonTransportClose     = "transport close"
-	ReasonTransportError     = "transport error"
-	ReasonPingTimeout        = "ping timeout"
-	ReasonParseError         = "parse error"
+	ReasonTransportClose     = engineio.ReasonTransportClose
+	ReasonTransportError     = engineio.ReasonTransportError
+	ReasonPingTimeout        = engineio.ReasonPingTimeout
+	ReasonParseError         = engineio.ReasonParseError
+	ReasonServerShuttingDown = engineio.ReasonServerShuttingDown
+	ReasonSlowConsumer       = engineio.ReasonSlowConsumer
+	ReasonPayloadTooLarge    = engineio.ReasonPayloadTooLarge
+	ReasonConnectTimeout     = engineio.ReasonConnectTimeout
+	ReasonDuplicatePoll      = engineio.ReasonDuplicatePoll
+	ReasonForcedServerClose  = engineio.ReasonForcedServerClose
 	ReasonForcedClose        = "forced close"
-	ReasonServerShuttingDown = "server shutting down"
 	ReasonServerDisconnect   = "server namespace disconnect"
 	ReasonClientDisconnect   = "client namespace disconnect"
-	ReasonSlowConsumer       = "slow consumer"
-	ReasonPayloadTooLarge    = "payload too large"
-	ReasonConnectTimeout     = "connect timeout"
-	ReasonDuplicatePoll      = "duplicate poll"
-	ReasonForcedServerClose  = "forced server close"
 )
-
-// reasons is the closed set of reasons, for metric labels.
-var reasons = []string{
-	ReasonTransportClose, ReasonTransportError, ReasonPingTimeout, ReasonParseError,
-	ReasonForcedClose, ReasonServerShuttingDown, ReasonServerDisconnect, ReasonClientDisconnect,
-	ReasonSlowConsumer, ReasonPayloadTooLarge, ReasonConnectTimeout, ReasonDuplicatePoll,
-	ReasonForcedServerClose,
-}

@@ -488,17 +488,7 @@ func TestInteropReconnect(t *testing.T) {
 
 // killTransport drops a socket's connection under it, as a network failure
 // would: the WebSocket is closed, or the polling session vanishes.
-func killTransport(s *Socket) {
-	sess := s.client.sess
-	sess.mu.Lock()
-	ws := sess.ws
-	sess.mu.Unlock()
-	if ws != nil {
-		ws.NetConn().Close()
-		return
-	}
-	sess.close(ReasonTransportError, closeNow)
-}
+func killTransport(s *Socket) { s.client.conn.Abort(ReasonTransportError) }
 
 func TestInteropMaxPayload(t *testing.T) {
 	requireNode(t)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/noomrtc/noom/signaling/engineio"
 )
 
 // reader is a connected client whose messages a goroutine reads into a
@@ -79,13 +80,13 @@ func (r *reader) next(t *testing.T) string {
 }
 
 // lookupSocketSession returns the session of the socket sid of "/".
-func (srv *Server) lookupSocketSession(t *testing.T, sid string) *session {
+func (srv *Server) lookupSocketSession(t *testing.T, sid string) *engineio.Conn {
 	t.Helper()
 	s := srv.Of("/").Socket(sid)
 	if s == nil {
 		t.Fatalf("no socket %s", sid)
 	}
-	return s.client.sess
+	return s.client.conn
 }
 
 // roomOf connects n readers that read at once and puts them in room.
@@ -108,7 +109,7 @@ func (h *hub) roomOf(t *testing.T, n int, room string) []*reader {
 func TestDirectOvertakesBroadcasts(t *testing.T) {
 	h := newHub(t, Config{MaxQueueBytes: 8 << 20, MaxQueueDelay: time.Minute, WriteTimeout: time.Minute},
 		withServerSendBuffer(16<<10))
-	h.roomOf(t, inlineRecipients, "room")
+	h.roomOf(t, engineio.SmallFanout, "room")
 	slow := h.connectReader(t, 16<<10, false) // reads nothing yet
 	if err := h.srv.Of("/").Socket(slow.sid).Join("room"); err != nil {
 		t.Fatal(err)
@@ -127,17 +128,10 @@ func TestDirectOvertakesBroadcasts(t *testing.T) {
 	}()
 	sess := h.srv.lookupSocketSession(t, slow.sid)
 	// Broadcasts wait in the broadcast lane, behind what the writer holds.
-	backlog := func() bool {
-		sess.mu.Lock()
-		defer sess.mu.Unlock()
-		return sess.bcast.bytes >= 8<<10
-	}
+	backlog := func() bool { return sess.State().Broadcast >= 8<<10 }
 	waitFor(t, 20*time.Second, backlog,
 		func() string {
-			sess.mu.Lock()
-			defer sess.mu.Unlock()
-			return fmt.Sprintf("no backlog built up: %d emitted, state %d, queued %d, writing %v",
-				emitted.Load(), sess.state, sess.queuedLocked(), sess.writing)
+			return fmt.Sprintf("no backlog built up: %d emitted, %+v", emitted.Load(), sess.State())
 		})
 	if err := h.srv.To(slow.sid).Emit("signal", "offer"); err != nil {
 		t.Fatal(err)
@@ -174,7 +168,7 @@ func TestDirectOvertakesBroadcasts(t *testing.T) {
 // broadcast arrives, and nobody is cut off.
 func TestBroadcasterSlowedNotDropped(t *testing.T) {
 	h := newHub(t, Config{MaxQueueDelay: 5 * time.Second}, withServerSendBuffer(16<<10))
-	h.roomOf(t, inlineRecipients, "room")
+	h.roomOf(t, engineio.SmallFanout, "room")
 	slow := h.connectReader(t, 16<<10, false)
 	if err := h.srv.Of("/").Socket(slow.sid).Join("room"); err != nil {
 		t.Fatal(err)
@@ -211,10 +205,11 @@ func TestBroadcasterSlowedNotDropped(t *testing.T) {
 // its bytes reach MaxQueueBytes, while the others of its room get every
 // broadcast.
 func TestSlowConsumerByAge(t *testing.T) {
-	h := newHub(t, Config{MaxQueueBytes: 8 << 20, MaxQueueDelay: 100 * time.Millisecond}, withServerSendBuffer(4096))
-	reasons := make(chan string, 16)
-	h.srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { reasons <- r }) })
-	fast := h.roomOf(t, inlineRecipients, "room")
+	h := newHub(t, Config{MaxQueueBytes: 8 << 20, MaxQueueDelay: 250 * time.Millisecond}, withServerSendBuffer(4096))
+	type cut struct{ sid, reason string }
+	reasons := make(chan cut, 16)
+	h.srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { reasons <- cut{s.ID(), r} }) })
+	fast := h.roomOf(t, engineio.SmallFanout, "room")
 	slow := h.connectReader(t, 4096, false)
 	if err := h.srv.Of("/").Socket(slow.sid).Join("room"); err != nil {
 		t.Fatal(err)
@@ -227,9 +222,9 @@ func TestSlowConsumerByAge(t *testing.T) {
 loop:
 	for {
 		select {
-		case r := <-reasons:
-			if r != ReasonSlowConsumer {
-				t.Fatalf("disconnect reason %q", r)
+		case c := <-reasons:
+			if c.sid != slow.sid || c.reason != ReasonSlowConsumer {
+				t.Fatalf("%s disconnected (%q), not the slow reader %s: a loaded machine?", c.sid, c.reason, slow.sid)
 			}
 			break loop
 		case <-deadline:
@@ -244,8 +239,8 @@ loop:
 	}
 	for _, f := range fast {
 		for i := range sent {
-			if want := fmt.Sprintf(`42["a",%d,"%s"]`, i, payload); f.next(t) != want {
-				t.Fatalf("fast reader missed broadcast %d", i)
+			if want, got := fmt.Sprintf(`42["a",%d,"%s"]`, i, payload), f.next(t); got != want {
+				t.Fatalf("fast reader missed broadcast %d: got %.40q", i, got)
 			}
 		}
 	}
@@ -259,7 +254,7 @@ func TestSlowConsumerStuckWriter(t *testing.T) {
 	h := newHub(t, Config{MaxQueueBytes: 8 << 20, MaxQueueDelay: 200 * time.Millisecond}, withServerSendBuffer(4096))
 	reasons := make(chan string, 16)
 	h.srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { reasons <- r }) })
-	h.roomOf(t, inlineRecipients, "room")
+	h.roomOf(t, engineio.SmallFanout, "room")
 	slow := h.connectReader(t, 4096, false)
 	if err := h.srv.Of("/").Socket(slow.sid).Join("room"); err != nil {
 		t.Fatal(err)
@@ -283,7 +278,7 @@ func TestPerSenderOrder(t *testing.T) {
 	h.srv.OnConnection(func(s *Socket) {
 		s.On("b", func(args []any, _ Ack) { s.To("room").Emit("b", s.ID(), args[0]) })
 	})
-	receivers := h.roomOf(t, inlineRecipients+2, "room")
+	receivers := h.roomOf(t, engineio.SmallFanout+2, "room")
 	const n = 1000
 	senders := []*reader{h.connectReader(t, 0, true), h.connectReader(t, 0, true)}
 	var wg sync.WaitGroup
@@ -338,8 +333,8 @@ func TestCrossBroadcastNoDeadlock(t *testing.T) {
 	ns := h.srv.Of("/")
 	ns.Socket(a.sid).Join("A")
 	ns.Socket(b.sid).Join("B")
-	h.roomOf(t, inlineRecipients, "A")
-	h.roomOf(t, inlineRecipients, "B")
+	h.roomOf(t, engineio.SmallFanout, "A")
+	h.roomOf(t, engineio.SmallFanout, "B")
 	const n = 2000
 	payload := strings.Repeat("x", 512)
 	var wg sync.WaitGroup

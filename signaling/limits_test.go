@@ -402,12 +402,8 @@ func TestDuplicateGetClosesSession(t *testing.T) {
 		status, body := p.do(http.MethodGet, "", nil)
 		first <- fmt.Sprint(status, " ", body)
 	}()
-	s := h.srv.lookup(p.sid)
-	waitFor(t, 5*time.Second, func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.polling
-	}, func() string { return "the first GET is not in flight" })
+	s := h.srv.eng.Lookup(p.sid)
+	waitFor(t, 5*time.Second, func() bool { return s.State().Polling }, func() string { return "the first GET is not in flight" })
 
 	if status, _ := p.do(http.MethodGet, "", nil); status != http.StatusBadRequest {
 		t.Errorf("second GET: %d", status)

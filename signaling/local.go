@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/noomrtc/noom/signaling/engineio"
 )
 
 // This file is a namespace's own bookkeeping of its local sockets and
@@ -142,9 +144,9 @@ func (n *Namespace) deliver(p *Packet, opts BroadcastOptions) int {
 	n.mu.RUnlock()
 	wantSIDs := d.wantSIDs(len(socks))
 	reached := 0
-	var fo fanout
+	var fo engineio.Fanout
 	for _, s := range socks {
-		if s.Connected() && s.client.sess.sendBroadcast(&fo, first, opts.Volatile, len(socks), more...) {
+		if s.Connected() && fo.Send(s.client.conn, opts.Volatile, len(socks), first, more...) {
 			reached++
 			if wantSIDs {
 				sids = append(sids, s.id)
@@ -155,7 +157,7 @@ func (n *Namespace) deliver(p *Packet, opts BroadcastOptions) int {
 	*buf = socks[:0]
 	socketSlices.Put(buf)
 	n.sent(p, opts, reached, sids)
-	fo.wait(n.srv) // backpressure: see backpressure.go
+	fo.Wait() // backpressure: see engineio.Fanout
 	return reached
 }
 
@@ -176,8 +178,8 @@ func (n *Namespace) deliverWithAck(ctx context.Context, p *Packet, opts Broadcas
 	n.mu.RUnlock()
 	wantSIDs := d.wantSIDs(len(socks))
 	reached := socks[:0]
-	var fo fanout
-	defer fo.wait(n.srv) // backpressure: see backpressure.go
+	var fo engineio.Fanout
+	defer fo.Wait() // backpressure: see engineio.Fanout
 	for _, s := range socks {
 		sid := s.id
 		if !s.addAck(id, func(args []any, err error) {
@@ -187,7 +189,7 @@ func (n *Namespace) deliverWithAck(ctx context.Context, p *Packet, opts Broadcas
 		}) {
 			continue
 		}
-		if s.client.sess.sendBroadcast(&fo, first, opts.Volatile, len(socks), more...) {
+		if fo.Send(s.client.conn, opts.Volatile, len(socks), first, more...) {
 			reached = append(reached, s)
 			if wantSIDs {
 				sids = append(sids, s.id)
@@ -344,7 +346,3 @@ func (n *Namespace) onServerSideEvent(event string, args []any, ack func([]any))
 		}
 	}
 }
-
-// inlineRecipients is the largest broadcast whose sender writes to idle
-// clients itself (see session.send): a private message, a call room.
-const inlineRecipients = 8

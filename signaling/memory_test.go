@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/noomrtc/noom/signaling/engineio"
 )
 
 // TestAuthPayloadBound checks that a CONNECT auth payload over
@@ -68,17 +70,17 @@ func TestAttachmentBytesBound(t *testing.T) {
 
 // stallPost starts a polling POST whose body never completes and returns
 // the raw connection; the request is in flight when it returns.
-func stallPost(t *testing.T, h *hub) (net.Conn, *session) {
+func stallPost(t *testing.T, h *hub) (net.Conn, *engineio.Conn) {
 	t.Helper()
 	p, _ := h.openPoll(nil)
-	s := h.srv.lookup(p.sid)
+	s := h.srv.eng.Lookup(p.sid)
 	c, err := net.Dial("tcp", strings.TrimPrefix(h.url(), "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
 	fmt.Fprintf(c, "POST /socket.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n40", p.sid)
-	waitFor(t, 5*time.Second, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.post != nil },
+	waitFor(t, 5*time.Second, func() bool { return s.State().Posting },
 		func() string { return "the POST never started" })
 	return c, s
 }
@@ -93,7 +95,7 @@ func TestStalledPostBody(t *testing.T) {
 	if err != nil || !strings.Contains(line, "400") {
 		t.Fatalf("answer %q, %v", line, err)
 	}
-	if !s.isClosed() {
+	if !s.Closed() {
 		t.Error("session still open")
 	}
 }
@@ -158,7 +160,7 @@ func TestSlowReaderHoldsAtMostTheBound(t *testing.T) {
 	highest := int64(0)
 	for i := 0; i < 1000 && s.Connected(); i++ {
 		s.Emit("q", payload)
-		highest = max(highest, h.srv.queuedBytes.Load())
+		highest = max(highest, h.srv.Stats().QueuedBytes)
 	}
 	if r := recv(t, reasons, "slow consumer disconnect"); r != ReasonSlowConsumer {
 		t.Fatalf("reason %q", r)

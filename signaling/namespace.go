@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/noomrtc/noom/signaling/engineio"
 	"github.com/noomrtc/noom/signaling/socketio"
 )
 
@@ -226,10 +227,10 @@ func (n *Namespace) connect(s *Socket) {
 	s.connected = true
 	s.mu.Unlock()
 	reply := append([]byte(`{"sid":`), socketio.AppendString(nil, s.id)...)
-	s.client.sess.sendDirect(frame{data: encodeControl(socketio.Connect, n.name, append(reply, '}')), op: opText})
+	s.client.conn.Send(engineio.TextFrame(encodeControl(socketio.Connect, n.name, append(reply, '}'))))
 	n.srv.metrics.socketsConnected.Inc()
 	if n.srv.observing(func(o *Observer) bool { return o.Connect != nil }) {
-		n.srv.notifyConnect(SocketEvent{Namespace: n.name, SID: s.id, Session: s.client.sess.sid,
+		n.srv.notifyConnect(SocketEvent{Namespace: n.name, SID: s.id, Session: s.client.conn.ID(),
 			RemoteAddr: s.client.hd.remoteAddr, Transport: s.Transport(), Time: time.Now()})
 	}
 	for _, h := range handlers {

@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/noomrtc/noom/signaling/engineio"
 )
 
 // Direction of a message event.
@@ -91,8 +93,8 @@ type UpgradeEvent struct {
 
 // Drop reasons.
 const (
-	DropVolatile     = "volatile"      // a volatile packet for a client not ready
-	DropSlowConsumer = "slow consumer" // the client was cut off: its queue overflowed or aged
+	DropVolatile     = engineio.DropVolatile     // a volatile packet for a client not ready
+	DropSlowConsumer = engineio.DropSlowConsumer // the client was cut off: its queue overflowed or aged
 )
 
 // DropEvent tells of packets a session did not get.
@@ -278,21 +280,8 @@ func (srv *Server) notifySessionClose(e SessionEvent) {
 	}
 }
 
-// notifyUpgrade tells observers of a session's new transport, filling in
-// the session's sockets.
+// notifyUpgrade tells observers of a session's new transport.
 func (srv *Server) notifyUpgrade(e UpgradeEvent) {
-	if !srv.observing(func(o *Observer) bool { return o.Upgrade != nil }) {
-		return
-	}
-	if e.Sockets == nil {
-		if s := srv.lookup(e.SID); s != nil && s.client != nil {
-			s.client.mu.Lock()
-			for _, sock := range s.client.sockets {
-				e.Sockets = append(e.Sockets, SocketRef{Namespace: sock.nsp.name, SID: sock.id})
-			}
-			s.client.mu.Unlock()
-		}
-	}
 	for _, oe := range srv.observers() {
 		if o := &oe.o; o.Upgrade != nil {
 			o.Upgrade(e)

@@ -43,8 +43,8 @@ func TestObserverUpgradeAndDrop(t *testing.T) {
 	h.srv.Observe(Observer{Upgrade: func(e UpgradeEvent) { ups <- e }, Drop: func(e DropEvent) { drops <- e }})
 	_, id := h.connect("/")
 	s := sockets.get(t, id)
-	sid := s.client.sess.sid
-	h.srv.notifyUpgrade(UpgradeEvent{SID: sid, From: "polling", To: "websocket", Time: time.Now()})
+	sid := s.client.conn.ID()
+	s.client.OnUpgrade("polling", "websocket")
 	u := recv(t, ups, "upgrade")
 	if u.SID != sid || u.To != "websocket" || !slices.Equal(u.Sockets, []SocketRef{{Namespace: "/", SID: id}}) {
 		t.Errorf("upgrade %+v", u)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync/atomic"
 
+	"github.com/noomrtc/noom/signaling/engineio"
 	"github.com/noomrtc/noom/signaling/socketio"
 )
 
@@ -81,33 +82,33 @@ func (p *Packet) encodeWith(trusted []any) *encoded {
 
 // withID returns the frames of the packet carrying ack id id: the cached
 // JSON with a header of its own (one copy, no re-encoding).
-func (p *Packet) withID(id int64) (frame, []frame, error) {
+func (p *Packet) withID(id int64) (engineio.Frame, []engineio.Frame, error) {
 	e := p.encode()
 	if e.err != nil {
-		return frame{}, nil, e.err
+		return engineio.Frame{}, nil, e.err
 	}
 	// appendHeader makes EVENT a BINARY_EVENT when there are attachments.
 	text := appendHeader(make([]byte, 0, 24+len(p.Namespace)+len(e.data)), socketio.Event, p.Namespace, id, len(e.atts))
 	text = append(text, e.data...)
-	return frame{data: text, op: opText}, attFrames(e.atts), nil
+	return engineio.TextFrame(text), attFrames(e.atts), nil
 }
 
 // frames returns the packet's frames for a session, without an ack id.
-func (p *Packet) frames() (frame, []frame, error) {
+func (p *Packet) frames() (engineio.Frame, []engineio.Frame, error) {
 	e := p.encode()
 	if e.err != nil {
-		return frame{}, nil, e.err
+		return engineio.Frame{}, nil, e.err
 	}
-	return frame{data: e.frames[0], op: opText}, attFrames(e.atts), nil
+	return engineio.TextFrame(e.frames[0]), attFrames(e.atts), nil
 }
 
-func attFrames(atts [][]byte) []frame {
+func attFrames(atts [][]byte) []engineio.Frame {
 	if len(atts) == 0 {
 		return nil
 	}
-	more := make([]frame, len(atts))
+	more := make([]engineio.Frame, len(atts))
 	for i, b := range atts {
-		more[i] = frame{data: b, op: opBinary}
+		more[i] = engineio.BinaryFrame(b)
 	}
 	return more
 }

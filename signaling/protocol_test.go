@@ -178,8 +178,8 @@ func TestConcurrentPost(t *testing.T) {
 	first := make(chan int, 1)
 	go func() { status, _ := p.do(http.MethodPost, "", pr); first <- status }()
 	pw.Write([]byte(`42["a"]`))
-	sess := h.srv.lookup(p.sid)
-	waitFor(t, 5*time.Second, func() bool { sess.mu.Lock(); defer sess.mu.Unlock(); return sess.posting },
+	sess := h.srv.eng.Lookup(p.sid)
+	waitFor(t, 5*time.Second, func() bool { return sess.State().Posting },
 		func() string { return "first POST not in flight" })
 	if status, _ := p.do(http.MethodPost, `42["b"]`, nil); status != http.StatusBadRequest {
 		t.Errorf("second POST: %d", status)

@@ -32,8 +32,8 @@ func TestShutdownDrains(t *testing.T) {
 		_, body := p.do(http.MethodGet, "", nil)
 		getDone <- body
 	}()
-	s := h.srv.lookup(p.sid)
-	waitFor(t, 5*time.Second, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.polling },
+	s := h.srv.eng.Lookup(p.sid)
+	waitFor(t, 5*time.Second, func() bool { return s.State().Polling },
 		func() string { return "no GET in flight" })
 
 	const n = 200
@@ -139,8 +139,8 @@ func TestPollingGoodbye(t *testing.T) {
 			if inFlight {
 				got := make(chan string, 1)
 				go func() { _, body := p.do(http.MethodGet, "", nil); got <- body }()
-				sess := h.srv.lookup(p.sid)
-				waitFor(t, 5*time.Second, func() bool { sess.mu.Lock(); defer sess.mu.Unlock(); return sess.polling },
+				sess := h.srv.eng.Lookup(p.sid)
+				waitFor(t, 5*time.Second, func() bool { return sess.State().Polling },
 					func() string { return "no GET in flight" })
 				s.Emit("last")
 				s.Disconnect(true)

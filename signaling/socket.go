@@ -3,6 +3,8 @@ package signaling
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/noomrtc/noom/signaling/engineio"
 	"github.com/noomrtc/noom/signaling/socketio"
 )
 
@@ -87,6 +90,13 @@ func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
 	}
 }
 
+// newID returns 20 URL-safe random characters (120 bits).
+func newID() string {
+	var b [15]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
 // ID is the socket's id: random, distinct from the Engine.IO session id,
 // and the name of the socket's private room.
 func (s *Socket) ID() string { return s.id }
@@ -99,9 +109,7 @@ func (s *Socket) Handshake() Handshake { return s.client.hd.build(s.auth) }
 
 // Transport is "websocket" or "polling", as of now.
 func (s *Socket) Transport() string {
-	s.client.sess.mu.Lock()
-	defer s.client.sess.mu.Unlock()
-	return s.client.sess.transport.String()
+	return s.client.conn.Transport()
 }
 
 // Data returns the application's state for this socket.
@@ -245,12 +253,12 @@ func (s *Socket) emit(event string, args []any, volatile bool, rooms []string, t
 // write queues an encoded event (or, with ack set, an ack) to this client's
 // priority lane, counts it and tells observers.
 func (s *Socket) write(event string, args []any, rooms []string, text []byte, atts [][]byte, volatile, ack bool) error {
-	first, more := frame{data: text, op: opText}, attFrames(atts)
+	first, more := engineio.TextFrame(text), attFrames(atts)
 	var ok bool
-	if ack {
-		ok = s.client.sess.sendDirect(first, more...)
+	if volatile && !ack {
+		ok = s.client.conn.SendVolatile(first, more...)
 	} else {
-		ok = s.client.sess.sendTo(first, volatile, more...)
+		ok = s.client.conn.Send(first, more...)
 	}
 	if !ok {
 		if volatile {
@@ -408,7 +416,7 @@ func (s *Socket) Broadcast() *BroadcastOperator {
 func (s *Socket) Disconnect(close bool) {
 	if close {
 		s.close(ReasonServerDisconnect, true)
-		s.client.sess.close(ReasonForcedServerClose, closeGraceful)
+		s.client.conn.Close(ReasonForcedServerClose)
 		return
 	}
 	s.close(ReasonServerDisconnect, true)
@@ -428,7 +436,7 @@ func (s *Socket) close(reason string, tell bool) {
 		h(reason)
 	}
 	if tell {
-		s.client.sess.sendDirect(frame{data: encodeControl(socketio.Disconnect, s.nsp.name, nil), op: opText})
+		s.client.conn.Send(engineio.TextFrame(encodeControl(socketio.Disconnect, s.nsp.name, nil)))
 	}
 	s.nsp.remove(s)
 	s.client.remove(s)
@@ -445,7 +453,7 @@ func (s *Socket) close(reason string, tell bool) {
 	}
 	s.nsp.srv.metrics.socketsDisconnected.Inc()
 	if s.nsp.srv.observing(func(o *Observer) bool { return o.Disconnect != nil }) {
-		s.nsp.srv.notifyDisconnect(SocketEvent{Namespace: s.nsp.name, SID: s.id, Session: s.client.sess.sid,
+		s.nsp.srv.notifyDisconnect(SocketEvent{Namespace: s.nsp.name, SID: s.id, Session: s.client.conn.ID(),
 			Reason: reason, RemoteAddr: s.client.hd.remoteAddr, Time: time.Now()})
 	}
 }

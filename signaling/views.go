@@ -32,23 +32,25 @@ type Stats struct {
 	SessionsOpened        uint64
 	SessionsClosed        uint64
 	SlowConsumers         uint64 // clients cut off as slow consumers
+	QueuedBytes           int64  // queued to clients now and not yet written
 	Started               time.Time
 }
 
 // Stats returns the node's counts: atomics and one short read lock per
 // namespace, O(namespaces).
 func (srv *Server) Stats() Stats {
-	m := srv.metrics
+	m, e := srv.metrics, srv.eng.Stats()
 	st := Stats{
-		Polling:        int(m.open[transportPolling].Load()),
-		WebSocket:      int(m.open[transportWebSocket].Load()),
+		Polling:        e.Polling,
+		WebSocket:      e.WebSocket,
 		PacketsIn:      m.count.packetsIn.Load(),
 		PacketsOut:     m.count.packetsOut.Load(),
-		BytesIn:        m.count.bytesIn.Load(),
-		BytesOut:       m.count.bytesOut.Load(),
-		SessionsOpened: m.count.sessionsOpened.Load(),
-		SessionsClosed: m.count.sessionsClosed.Load(),
-		SlowConsumers:  m.count.slowConsumers.Load(),
+		BytesIn:        e.BytesIn,
+		BytesOut:       e.BytesOut,
+		SessionsOpened: e.SessionsOpened,
+		SessionsClosed: e.SessionsClosed,
+		SlowConsumers:  e.SlowConsumers,
+		QueuedBytes:    e.QueuedBytes,
 		Started:        srv.started,
 	}
 	st.Sessions = st.Polling + st.WebSocket
@@ -362,7 +364,7 @@ func (s *Socket) view(rooms int) SocketView {
 	return SocketView{
 		ID:         s.id,
 		Namespace:  s.nsp.name,
-		Session:    s.client.sess.sid,
+		Session:    s.client.conn.ID(),
 		Transport:  s.Transport(),
 		RemoteAddr: s.client.hd.remoteAddr,
 		Connected:  time.Unix(0, s.connectedAt),

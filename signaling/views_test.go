@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/noomrtc/noom/signaling/engineio"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -16,9 +19,7 @@ import (
 // under it, to nsp: enough for rooms and listings at 10k sockets.
 func fakeSocket(t testing.TB, nsp *Namespace, addr string) *Socket {
 	t.Helper()
-	sess := newSession(nsp.srv, newID(), addr, transportWebSocket)
-	c := &client{sess: sess, srv: nsp.srv, hd: &handshakeData{remoteAddr: addr}}
-	sess.client = c
+	c := &client{conn: detachedConn(t, nsp.srv, addr), srv: nsp.srv, hd: &handshakeData{remoteAddr: addr}}
 	s := newSocket(nsp, c, nil)
 	c.sockets = append(c.sockets, s)
 	nsp.connect(s)
@@ -209,8 +210,8 @@ func TestListSockets(t *testing.T) {
 			for _, v := range p.Items {
 				got = append(got, v.ID)
 				s := nsp.Socket(v.ID)
-				if v.Namespace != "/" || v.Transport != "websocket" || v.RemoteAddr != s.client.hd.remoteAddr ||
-					v.Session != s.client.sess.sid || v.Rooms != 2 || v.Connected.IsZero() {
+				if v.Namespace != "/" || v.Transport != "polling" || v.RemoteAddr != s.client.hd.remoteAddr ||
+					v.Session != s.client.conn.ID() || v.Rooms != 2 || v.Connected.IsZero() {
 					t.Errorf("view %+v", v)
 				}
 			}
@@ -389,4 +390,24 @@ func FuzzParseCursor(f *testing.F) {
 			}
 		}
 	})
+}
+
+// detachedConn opens a polling session in process, with no network
+// connection (the handshake goes to a ResponseRecorder), from addr.
+func detachedConn(t testing.TB, srv *Server, addr string) *engineio.Conn {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, srv.cfg.Path+"?EIO=4&transport=polling", nil)
+	r.RemoteAddr = addr
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, r)
+	body := w.Body.String()
+	if w.Code != http.StatusOK || !strings.HasPrefix(body, `0{"sid":"`) {
+		t.Fatalf("handshake: %d %s", w.Code, body)
+	}
+	sid, _, _ := strings.Cut(strings.TrimPrefix(body, `0{"sid":"`), `"`)
+	c := srv.eng.Lookup(sid)
+	if c == nil {
+		t.Fatalf("no session %s", sid)
+	}
+	return c
 }

@@ -2,7 +2,7 @@
 // and Socket.IO protocol test suites (test-suite/ in socketio/engine.io-protocol
 // and socketio/socket.io-protocol) expect on localhost:3000:
 //
-//   - /engine.io/: a bare Engine.IO echo;
+//   - /engine.io/: the Engine.IO transport alone (engineio.Server), echoing;
 //   - /socket.io/: Socket.IO where "/" and "/custom" emit "auth" with the
 //     handshake's auth payload, "message" answers "message-back" with the
 //     same arguments, "message-with-ack" acks them, and any other namespace
@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/noomrtc/noom/signaling/engineio"
 	"github.com/noomrtc/noom/signaling/internal/testknobs"
 
 	"github.com/noomrtc/noom/signaling"
@@ -54,10 +55,11 @@ func run(ctx context.Context, addr string) error {
 	// The suites read one message per network read; the Engine.IO suite
 	// talks to bare Engine.IO, which echoes.
 	gap := 20 * time.Millisecond
-	testknobs.Set("/engine.io/", testknobs.Knobs{PacketGap: gap,
-		Raw: func(data []byte, binary bool, reply func([]byte, bool)) { reply(data, binary) }})
+	testknobs.Set("/engine.io/", testknobs.Knobs{PacketGap: gap})
 	testknobs.Set("/socket.io/", testknobs.Knobs{PacketGap: gap})
-	eio, err := signaling.New(config("/engine.io/"), prometheus.NewRegistry())
+	c := config("/engine.io/")
+	eio, err := engineio.NewServer(engineio.Config{Path: c.Path, PingInterval: c.PingInterval, PingTimeout: c.PingTimeout,
+		MaxPayload: c.MaxPayload, AllowedOrigins: c.AllowedOrigins}, echo{}, prometheus.NewRegistry())
 	if err != nil {
 		return err
 	}
@@ -91,3 +93,27 @@ func run(ctx context.Context, addr string) error {
 	sio.Shutdown(sctx)
 	return hs.Shutdown(sctx)
 }
+
+// echo is the Engine.IO suite's application: every message comes back.
+type echo struct{}
+
+func (echo) Open(c *engineio.Conn, _ *http.Request) engineio.ConnHandler {
+	c.Ready() // bare Engine.IO: no namespace to join
+	return echoConn{c}
+}
+
+type echoConn struct{ c *engineio.Conn }
+
+func (e echoConn) OnMessage(data []byte, binary bool) error {
+	if binary {
+		e.c.Send(engineio.BinaryFrame(data))
+	} else {
+		e.c.Send(engineio.TextFrame(append([]byte{'4'}, data...)))
+	}
+	return nil
+}
+
+func (echoConn) OnUpgrade(from, to string)       {}
+func (echoConn) OnDrop(reason string, bytes int) {}
+func (echoConn) OnShutdown()                     {}
+func (echoConn) OnClose(reason string)           {}

@@ -15,10 +15,6 @@ type Knobs struct {
 	// flush and waits this long between packets, instead of coalescing:
 	// the suites assume one message per network read.
 	PacketGap time.Duration
-	// Raw, if set, makes the server speak bare Engine.IO without the
-	// Socket.IO layer: every message goes to Raw, which may answer
-	// through reply.
-	Raw func(data []byte, binary bool, reply func(data []byte, binary bool))
 }
 
 var (

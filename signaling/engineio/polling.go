@@ -1,4 +1,4 @@
-package signaling
+package engineio
 
 import (
 	"errors"
@@ -6,15 +6,13 @@ import (
 	"math"
 	"net/http"
 	"time"
-
-	"github.com/noomrtc/noom/signaling/engineio"
 )
 
 // claim marks a polling request in flight: inFlight is s.polling or
 // s.posting. A second request of the kind while one is in flight closes
 // the session with reason. On success it returns with s.mu held; on
 // failure it has answered the request.
-func (s *session) claim(w http.ResponseWriter, inFlight *bool, reason string) bool {
+func (s *Conn) claim(w http.ResponseWriter, inFlight *bool, reason string) bool {
 	s.mu.Lock()
 	if s.state != stateOpen || s.transport != transportPolling {
 		// A GET that found the session just before a close it did not
@@ -43,7 +41,7 @@ func (s *session) claim(w http.ResponseWriter, inFlight *bool, reason string) bo
 // servePollGet answers a long-polling GET: it waits until something is
 // queued (or the session closes, or an upgrade starts) and sends all of it
 // as one payload.
-func (s *session) servePollGet(w http.ResponseWriter, r *http.Request) {
+func (s *Conn) servePollGet(w http.ResponseWriter, r *http.Request) {
 	// Two GETs at once: the protocol says close the session; the GET in
 	// flight receives the close packet.
 	if !s.claim(w, &s.polling, ReasonDuplicatePoll) {
@@ -94,7 +92,7 @@ func (s *session) servePollGet(w http.ResponseWriter, r *http.Request) {
 }
 
 // servePollFinal answers the GET that follows a close, from a tombstone.
-func (s *session) servePollFinal(w http.ResponseWriter) {
+func (s *Conn) servePollFinal(w http.ResponseWriter) {
 	s.mu.Lock()
 	batch := s.takeLocked(math.MaxInt)
 	s.doneLocked() // the response body takes it all at once
@@ -105,14 +103,14 @@ func (s *session) servePollFinal(w http.ResponseWriter) {
 
 // writePoll writes a GET's payload: the queued packets, or else a noop, or
 // else the close packet once the session is closed.
-func (s *session) writePoll(w http.ResponseWriter, batch []frame, closed bool, mode closeMode) {
-	pkts := make([]engineio.Packet, len(batch))
+func (s *Conn) writePoll(w http.ResponseWriter, batch []Frame, closed bool, mode closeMode) {
+	pkts := make([]Packet, len(batch))
 	n := 1
 	for i, f := range batch {
 		pkts[i] = f.pollPacket()
-		n += engineio.EncodedLen(pkts[i]) + 1
+		n += EncodedLen(pkts[i]) + 1
 	}
-	buf := engineio.AppendPayload(make([]byte, 0, n), pkts)
+	buf := AppendPayload(make([]byte, 0, n), pkts)
 	switch {
 	case len(buf) == 0 && closed && mode != closeByClient:
 		buf = append(buf, closeFrame...)
@@ -133,16 +131,16 @@ func (s *session) writePoll(w http.ResponseWriter, batch []frame, closed bool, m
 
 // pollPacket is the frame as an Engine.IO packet for a polling payload
 // (a text frame holds its type digit; a binary frame is a message).
-func (f frame) pollPacket() engineio.Packet {
+func (f Frame) pollPacket() Packet {
 	if f.op == opBinary {
-		return engineio.Packet{Type: engineio.Message, Data: f.data, Binary: true}
+		return Packet{Type: Message, Data: f.data, Binary: true}
 	}
-	return engineio.Packet{Type: engineio.PacketType(f.data[0] - '0'), Data: f.data[1:]}
+	return Packet{Type: PacketType(f.data[0] - '0'), Data: f.data[1:]}
 }
 
 // servePollPost reads one payload from the client. Only one POST may be in
 // flight; the body is bounded by MaxPayload.
-func (s *session) servePollPost(w http.ResponseWriter, r *http.Request) {
+func (s *Conn) servePollPost(w http.ResponseWriter, r *http.Request) {
 	if !s.claim(w, &s.posting, ReasonTransportError) {
 		return
 	}
@@ -176,7 +174,7 @@ func (s *session) servePollPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.srv.metrics.received(len(body))
-	err = engineio.DecodePayload(body, s.onPacket)
+	err = DecodePayload(body, s.onPacket)
 	if err != nil {
 		s.close(ReasonParseError, closeGraceful)
 		httpError(w, errBadRequest)
@@ -186,7 +184,7 @@ func (s *session) servePollPost(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "ok")
 }
 
-func (s *session) rejectPayload(w http.ResponseWriter) {
+func (s *Conn) rejectPayload(w http.ResponseWriter) {
 	s.srv.metrics.payloadRejected.WithLabelValues("polling").Inc()
 	s.close(ReasonPayloadTooLarge, closeGraceful)
 	httpError(w, errPayloadHTTP)
@@ -213,7 +211,7 @@ func (srv *Server) openPacket(sid string, upgrades []string) []byte {
 	if upgrades == nil {
 		upgrades = []string{}
 	}
-	return engineio.AppendHandshake([]byte{'0'}, engineio.Handshake{
+	return AppendHandshake([]byte{'0'}, Handshake{
 		SID:          sid,
 		Upgrades:     upgrades,
 		PingInterval: int(srv.cfg.PingInterval / time.Millisecond),

@@ -1,4 +1,4 @@
-package signaling
+package engineio
 
 import (
 	"sync"
@@ -21,8 +21,8 @@ import (
 // instead of piling up.
 type flusher struct {
 	mu      sync.Mutex
-	pending []*session // guarded by mu; each holds a count on its wg
-	added   uint64     // guarded by mu: sessions ever handed in
+	pending []*Conn // guarded by mu; each holds a count on its wg
+	added   uint64  // guarded by mu: sessions ever handed in
 	flushed atomic.Uint64
 	cond    *sync.Cond // on mu: flushed moved, for producers waiting
 	waiters int        // guarded by mu
@@ -47,7 +47,7 @@ func newFlusher() *flusher {
 // in so far (the flusher has written for s once flushed reaches it). The
 // caller has set s.writing and added one to s.wg, which the flusher
 // releases.
-func (f *flusher) add(s *session) {
+func (f *flusher) add(s *Conn) {
 	f.mu.Lock()
 	f.pending = append(f.pending, s)
 	f.added++
@@ -93,7 +93,7 @@ const (
 
 func (f *flusher) run() {
 	defer close(f.done)
-	var batch []*session
+	var batch []*Conn
 	var lastYield time.Time
 	for {
 		select {
@@ -150,7 +150,7 @@ func (f *flusher) close() {
 }
 
 // flushNow writes what s has queued, for the flusher.
-func (s *session) flushNow() {
+func (s *Conn) flushNow() {
 	s.mu.Lock()
 	ws := s.ws
 	batch := s.takeLocked(inlineMax)

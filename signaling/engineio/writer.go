@@ -1,4 +1,4 @@
-package signaling
+package engineio
 
 import (
 	"bufio"
@@ -31,7 +31,7 @@ var writeBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<1
 // (priority lane first), writes it through one pooled buffer, flushes once,
 // and repeats until the lanes are empty, then exits. After a graceful close
 // it sends a close frame and closes the connection.
-func (s *session) writeLoop(conn *websocket.Conn) {
+func (s *Conn) writeLoop(conn *websocket.Conn) {
 	defer s.wg.Done()
 	nc := conn.NetConn()
 	for {
@@ -42,7 +42,7 @@ func (s *session) writeLoop(conn *websocket.Conn) {
 			s.mu.Unlock()
 			if closed {
 				msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-				writeFrames(nc, []frame{{data: msg, op: opClose}}, time.Now().Add(time.Second))
+				writeFrames(nc, []Frame{{data: msg, op: opClose}}, time.Now().Add(time.Second))
 				nc.Close()
 			}
 			return
@@ -83,7 +83,7 @@ func (s *session) writeLoop(conn *websocket.Conn) {
 // writeDeadlineLocked bounds the write of the batch just taken: within
 // WriteTimeout, and, when it holds broadcasts, before the oldest of them
 // is older than MaxQueueDelay.
-func (s *session) writeDeadlineLocked() time.Time {
+func (s *Conn) writeDeadlineLocked() time.Time {
 	d := time.Now().Add(s.srv.cfg.WriteTimeout)
 	if s.inflightAt != 0 {
 		if age := time.Unix(0, s.inflightAt).Add(s.srv.cfg.MaxQueueDelay); age.Before(d) {
@@ -96,7 +96,7 @@ func (s *session) writeDeadlineLocked() time.Time {
 // wrote records a batch the writer of the moment has written (ok) or
 // failed to write: bytes out, how long its oldest frame waited, and
 // nothing in flight any more.
-func (s *session) wrote(batch []frame, ok bool) {
+func (s *Conn) wrote(batch []Frame, ok bool) {
 	n := 0
 	oldest := int64(0)
 	for i := range batch {
@@ -104,7 +104,7 @@ func (s *session) wrote(batch []frame, ok bool) {
 		if at := batch[i].at; at != 0 && (oldest == 0 || at < oldest) {
 			oldest = at
 		}
-		batch[i] = frame{}
+		batch[i] = Frame{}
 	}
 	if ok {
 		s.srv.metrics.wrote(n)
@@ -119,7 +119,7 @@ func (s *session) wrote(batch []frame, ok bool) {
 
 // writeFrames writes server-to-client WebSocket frames (unmasked, final)
 // through a pooled buffer, with one flush and one deadline for the batch.
-func writeFrames(nc net.Conn, frames []frame, deadline time.Time) error {
+func writeFrames(nc net.Conn, frames []Frame, deadline time.Time) error {
 	bw := writeBufs.Get().(*bufio.Writer)
 	bw.Reset(nc)
 	defer func() {
@@ -143,7 +143,7 @@ func writeFrames(nc net.Conn, frames []frame, deadline time.Time) error {
 }
 
 // frameLen is the size of f framed.
-func frameLen(f frame) int {
+func frameLen(f Frame) int {
 	if f.op == opRaw {
 		return len(f.data)
 	}
@@ -193,7 +193,7 @@ var inlineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return 
 // lane for the writer goroutine, so the sender never waits for the client.
 // Writing inline spares a goroutine start per delivery and paces a
 // broadcaster by its own fan-out.
-func (s *session) writeNow(ws *websocket.Conn, batch []frame) {
+func (s *Conn) writeNow(ws *websocket.Conn, batch []Frame) {
 	bp := inlineBufs.Get().(*[]byte)
 	buf := (*bp)[:0]
 	var hdr [10]byte
@@ -263,7 +263,7 @@ func (s *session) writeNow(ws *websocket.Conn, batch []frame) {
 // rawWrite writes b without blocking and returns how much the socket took.
 // A connection without a file descriptor (TLS, tests' pipes) takes nothing
 // here; the writer goroutine writes it instead.
-func (s *session) rawWrite(ws *websocket.Conn, b []byte) (int, error) {
+func (s *Conn) rawWrite(ws *websocket.Conn, b []byte) (int, error) {
 	if s.raw == nil {
 		sc, ok := ws.NetConn().(syscall.Conn)
 		if !ok {

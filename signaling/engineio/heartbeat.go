@@ -1,4 +1,4 @@
-package signaling
+package engineio
 
 import (
 	"sync"
@@ -27,7 +27,7 @@ type dlNode struct {
 	prev, next *dlNode
 	kind       deadlineKind
 	due        time.Time
-	s          *session
+	s          *Conn
 }
 
 type dlList struct {
@@ -36,7 +36,7 @@ type dlList struct {
 }
 
 type heartbeat struct {
-	fire func(s *session, k deadlineKind, now time.Time)
+	fire func(s *Conn, k deadlineKind, now time.Time)
 
 	mu    sync.Mutex // guards lists and every dlNode
 	lists [numKinds]dlList
@@ -46,7 +46,7 @@ type heartbeat struct {
 	done chan struct{}
 }
 
-func newHeartbeat(ping, pong, connect time.Duration, fire func(*session, deadlineKind, time.Time)) *heartbeat {
+func newHeartbeat(ping, pong, connect time.Duration, fire func(*Conn, deadlineKind, time.Time)) *heartbeat {
 	h := &heartbeat{
 		fire: fire,
 		wake: make(chan struct{}, 1),
@@ -111,7 +111,7 @@ func (h *heartbeat) unlink(n *dlNode) {
 }
 
 type fired struct {
-	s *session
+	s *Conn
 	k deadlineKind
 }
 

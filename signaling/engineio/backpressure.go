@@ -1,4 +1,4 @@
-package signaling
+package engineio
 
 import "time"
 
@@ -22,37 +22,55 @@ const (
 	fanoutLowWater  = 16 << 10
 )
 
-// fanout collects the recipients of one broadcast whose queues are behind.
-// The zero value is ready to use; it is used by one goroutine.
-type fanout struct {
-	behind  []*session
+// Fanout sends one broadcast (or several) to many sessions and collects
+// the recipients whose queues are behind, for Wait. The zero value is ready
+// to use; it is used by one goroutine, and the sessions it sends to belong
+// to one Server.
+type Fanout struct {
+	srv     *Server
+	behind  []*Conn
 	flusher bool // the flusher was handed some of it
 }
 
-// sendBroadcast queues one recipient's share of a broadcast that reaches
-// recipients sockets: on the priority lane for a small room (a call room,
-// which never waits; the queue bounds hold it), on the broadcast lane for
-// more, noting in fo what the producer must wait for (fo.wait, once it has
-// queued to every recipient).
-func (s *session) sendBroadcast(fo *fanout, f frame, volatile bool, recipients int, more ...frame) bool {
-	if recipients <= inlineRecipients {
-		_, ok := s.send(true, volatile, f, more)
+// SmallFanout is the most recipients a broadcast may have to go on the
+// priority lane, as a 1:1 message does: a call room's messages keep
+// moving however much a big room queues.
+const SmallFanout = 8
+
+// Send queues c's share of a broadcast that reaches recipients sessions:
+// on the priority lane for a small room (at most SmallFanout: a call
+// room, which never waits; the queue bounds hold it), on the broadcast
+// lane for more, noting what the producer must wait for (Wait, once it has
+// queued to every recipient). It reports whether the frames were queued
+// (see Conn.Send).
+func (fo *Fanout) Send(c *Conn, volatile bool, recipients int, f Frame, more ...Frame) bool {
+	if recipients <= SmallFanout {
+		_, ok := c.send(true, volatile, f, more)
 		return ok
 	}
-	queued, ok := s.send(false, volatile, f, more)
+	fo.srv = c.srv
+	queued, ok := c.send(false, volatile, f, more)
 	if ok {
 		fo.flusher = true
 		if queued > fanoutHighWater {
-			fo.behind = append(fo.behind, s)
+			fo.behind = append(fo.behind, c)
 		}
 	}
 	return ok
 }
 
-// wait blocks until every recipient that was behind has drained to the
-// low-water mark or closed, and at most srv's MaxQueueDelay in all. It
-// returns how long it waited.
-func (fo *fanout) wait(srv *Server) time.Duration {
+// Wait blocks until every recipient that was behind has drained to the
+// low-water mark or closed, and at most MaxQueueDelay in all; first, the
+// producer may be at most a few thousand client writes ahead of the
+// server's writer. It returns how long it waited. Waiting is what slows a
+// producer down to its recipients' pace: a Socket.IO server waits on the
+// reader of the client whose event caused the broadcast, so that client is
+// read no more until its fan-out drains.
+func (fo *Fanout) Wait() time.Duration {
+	srv := fo.srv
+	if srv == nil {
+		return 0
+	}
 	start := time.Now()
 	if fo.flusher {
 		// Not more than flushLead client writes ahead of the flusher.
@@ -91,7 +109,7 @@ func (fo *fanout) wait(srv *Server) time.Duration {
 
 // drainedChan returns a channel closed once the session's queue is at or
 // below the low-water mark or the session closed, or nil if that is so now.
-func (s *session) drainedChan() <-chan struct{} {
+func (s *Conn) drainedChan() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state != stateOpen || s.queuedLocked() <= fanoutLowWater {
@@ -105,7 +123,7 @@ func (s *session) drainedChan() <-chan struct{} {
 
 // notifyDrainedLocked wakes the producers waiting for this session, once
 // its queue is low enough or it closed; s.mu held.
-func (s *session) notifyDrainedLocked() {
+func (s *Conn) notifyDrainedLocked() {
 	if s.drained != nil && (s.state != stateOpen || s.queuedLocked() <= fanoutLowWater) {
 		close(s.drained)
 		s.drained = nil

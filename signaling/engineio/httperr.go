@@ -1,4 +1,4 @@
-package signaling
+package engineio
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package signaling
+package engineio
 
 import (
 	"bytes"
@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/noomrtc/noom/signaling/engineio"
 )
 
 var errUnexpectedPacket = errors.New("signaling: unexpected packet")
@@ -34,7 +33,7 @@ func (srv *Server) upgrader() *websocket.Upgrader {
 // of a polling session when sid is set.
 func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sid, ip string) {
 	if sid != "" {
-		s := srv.lookup(sid)
+		s := srv.Lookup(sid)
 		if s == nil || s.expired(time.Now()) {
 			httpError(w, errSessionUnknown)
 			return
@@ -87,7 +86,7 @@ func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sid, i
 	s.ws = conn
 	s.mu.Unlock()
 	srv.setupConn(s, conn)
-	s.sendDirect(frame{data: srv.openPacket(s.sid, nil), op: opText})
+	s.Send(Frame{data: srv.openPacket(s.sid, nil), op: opText})
 	srv.goRead(s, conn)
 }
 
@@ -95,7 +94,7 @@ func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sid, i
 // handler return: net/http then frees the request, the response and its
 // buffers, which it would otherwise keep for the connection's whole life
 // (about 12 KB per connection).
-func (srv *Server) goRead(s *session, conn *websocket.Conn) {
+func (srv *Server) goRead(s *Conn, conn *websocket.Conn) {
 	srv.conns.Add(1)
 	go func() {
 		defer srv.conns.Done()
@@ -103,11 +102,11 @@ func (srv *Server) goRead(s *session, conn *websocket.Conn) {
 	}()
 }
 
-func (srv *Server) setupConn(s *session, conn *websocket.Conn) {
+func (srv *Server) setupConn(s *Conn, conn *websocket.Conn) {
 	// Control frames go through our writer: gorilla's defaults would write
 	// from the reading goroutine.
 	conn.SetPingHandler(func(data string) error {
-		s.sendDirect(frame{data: []byte(data), op: opPong})
+		s.Send(Frame{data: []byte(data), op: opPong})
 		return nil
 	})
 	conn.SetCloseHandler(func(int, string) error { return nil })
@@ -115,7 +114,7 @@ func (srv *Server) setupConn(s *session, conn *websocket.Conn) {
 
 // probe runs the upgrade handshake on conn: "2probe" → "3probe", then
 // "5" switches the session over. The polling GET in flight gets a noop.
-func (s *session) probe(conn *websocket.Conn) bool {
+func (s *Conn) probe(conn *websocket.Conn) bool {
 	fail := func() bool {
 		s.mu.Lock()
 		s.upgrading = false
@@ -130,7 +129,7 @@ func (s *session) probe(conn *websocket.Conn) bool {
 		}
 		switch {
 		case step == 0 && string(data) == "2probe":
-			if err := writeFrames(conn.NetConn(), []frame{{data: probeReply, op: opText}}, time.Now().Add(s.srv.cfg.WriteTimeout)); err != nil {
+			if err := writeFrames(conn.NetConn(), []Frame{{data: probeReply, op: opText}}, time.Now().Add(s.srv.cfg.WriteTimeout)); err != nil {
 				return fail()
 			}
 			s.mu.Lock()
@@ -161,7 +160,7 @@ func (s *session) probe(conn *websocket.Conn) bool {
 	}
 	s.mu.Unlock()
 	s.srv.metrics.transportSwitch(transportPolling, transportWebSocket)
-	s.srv.notifyUpgrade(UpgradeEvent{SID: s.sid, From: transportPolling.String(), To: transportWebSocket.String(), Time: time.Now()})
+	s.h.OnUpgrade(transportPolling.String(), transportWebSocket.String())
 	if start != nil {
 		go s.writeLoop(start)
 	}
@@ -170,7 +169,7 @@ func (s *session) probe(conn *websocket.Conn) bool {
 
 // readMessage reads one message, at most MaxPayload bytes, into a slice of
 // its own.
-func (s *session) readMessage(conn *websocket.Conn) (int, []byte, error) {
+func (s *Conn) readMessage(conn *websocket.Conn) (int, []byte, error) {
 	mt, r, err := conn.NextReader()
 	if err != nil {
 		return 0, nil, err
@@ -194,7 +193,7 @@ func (s *session) readMessage(conn *websocket.Conn) (int, []byte, error) {
 }
 
 // readLoop is the session's only reader once it runs on WebSocket.
-func (s *session) readLoop(conn *websocket.Conn) {
+func (s *Conn) readLoop(conn *websocket.Conn) {
 	for {
 		mt, data, err := s.readMessage(conn)
 		if err != nil {
@@ -213,10 +212,10 @@ func (s *session) readLoop(conn *websocket.Conn) {
 			}
 			return
 		}
-		var p engineio.Packet
+		var p Packet
 		if mt == websocket.BinaryMessage {
-			p = engineio.DecodeBinary(data)
-		} else if p, err = engineio.DecodeText(data); err != nil {
+			p = DecodeBinary(data)
+		} else if p, err = DecodeText(data); err != nil {
 			s.close(ReasonParseError, closeNow)
 			return
 		}

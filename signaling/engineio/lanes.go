@@ -1,4 +1,4 @@
-package signaling
+package engineio
 
 import "time"
 
@@ -9,7 +9,7 @@ import "time"
 //     disconnect), acks, 1:1 messages and broadcasts to small rooms (a call
 //     room): what a conversation needs to keep moving;
 //   - the broadcast lane holds a client's share of fan-outs to many
-//     (more than inlineRecipients sockets).
+//     (more than SmallFanout sockets).
 //
 // Order is kept within a lane. A 1:1 message (or a call room's message)
 // may overtake broadcasts to big rooms queued before it, never the other
@@ -19,9 +19,10 @@ import "time"
 // with the reason "slow consumer", whether its frames are still queued or
 // held by a writer the client does not read from.
 
-// frame is one queued Engine.IO packet, already encoded: for text, the type
-// digit and data; for binary, the raw bytes. Broadcasts share data.
-type frame struct {
+// Frame is one Engine.IO packet to send, already encoded: for text, the
+// type digit and data; for binary, the raw bytes. A broadcast shares one
+// Frame's bytes among its recipients: they must not change once sent.
+type Frame struct {
 	data []byte
 	at   int64 // when it was queued, UnixNano
 	op   uint8
@@ -29,15 +30,15 @@ type frame struct {
 
 // cost counts a frame's bytes toward the queue bound, with a small
 // per-frame overhead so that floods of empty frames are bounded too.
-func (f frame) cost() int { return len(f.data) + 16 }
+func (f Frame) cost() int { return len(f.data) + 16 }
 
 // lane is a FIFO of frames and their cost.
 type lane struct {
-	q     []frame
+	q     []Frame
 	bytes int
 }
 
-func (l *lane) push(f frame, more []frame, at int64) {
+func (l *lane) push(f Frame, more []Frame, at int64) {
 	n := len(l.q)
 	l.q = append(l.q, f)
 	l.q = append(l.q, more...)
@@ -49,7 +50,7 @@ func (l *lane) push(f frame, more []frame, at int64) {
 // takeInto moves frames from the head of the lane to batch while *n, the
 // batch's cost so far, is below max (at least one frame in all), keeping
 // the lane's byte count.
-func (l *lane) takeInto(batch []frame, n *int, max int) []frame {
+func (l *lane) takeInto(batch []Frame, n *int, max int) []Frame {
 	k, taken := 0, 0
 	for k < len(l.q) && (*n+taken < max || len(batch)+k == 0) {
 		taken += l.q[k].cost()
@@ -71,26 +72,19 @@ func (l *lane) takeInto(batch []frame, n *int, max int) []frame {
 	return batch
 }
 
-// sendDirect queues control packets, acks and other packets meant for this
-// one client on the priority lane: they go before any queued broadcast.
-func (s *session) sendDirect(f frame, more ...frame) bool {
-	_, ok := s.send(true, false, f, more)
-	return ok
-}
+// TextFrame is a text packet: b holds the type digit and the data
+// ("4" and a Socket.IO packet, for a message).
+func TextFrame(b []byte) Frame { return Frame{data: b, op: opText} }
 
-// sendTo queues an event for this one client (a 1:1 message) on the
-// priority lane; a volatile one is dropped when the client is not ready.
-func (s *session) sendTo(f frame, volatile bool, more ...frame) bool {
-	_, ok := s.send(true, volatile, f, more)
-	return ok
-}
+// BinaryFrame is a binary message.
+func BinaryFrame(b []byte) Frame { return Frame{data: b, op: opBinary} }
 
 // queuedLocked is the bytes queued or held by a writer; s.mu held.
-func (s *session) queuedLocked() int { return s.prio.bytes + s.bcast.bytes + s.inflight }
+func (s *Conn) queuedLocked() int { return s.prio.bytes + s.bcast.bytes + s.inflight }
 
 // oldestBroadcastLocked is when the oldest broadcast frame not yet written
 // was queued, or 0; s.mu held.
-func (s *session) oldestBroadcastLocked() int64 {
+func (s *Conn) oldestBroadcastLocked() int64 {
 	for _, at := range [...]int64{s.inflightAt, s.restAt} {
 		if at != 0 {
 			return at
@@ -116,7 +110,7 @@ func (s *session) oldestBroadcastLocked() int64 {
 // sender never waits for a client.
 //
 // It returns, with ok, the bytes the client's queue holds after the send.
-func (s *session) send(priority, volatile bool, f frame, more []frame) (queued int, ok bool) {
+func (s *Conn) send(priority, volatile bool, f Frame, more []Frame) (queued int, ok bool) {
 	now := time.Now().UnixNano()
 	cost := f.cost()
 	for i := range more {
@@ -135,7 +129,7 @@ func (s *session) send(priority, volatile bool, f frame, more []frame) (queued i
 	if volatile && (s.prio.bytes+s.bcast.bytes > 0 || (s.transport == transportPolling && !s.polling)) {
 		s.mu.Unlock()
 		s.srv.metrics.volatileDropped.Inc()
-		s.srv.notifyDrop(DropEvent{SID: s.sid, Reason: DropVolatile, Bytes: cost, Time: time.Now()})
+		s.h.OnDrop(DropVolatile, cost)
 		return queued, false
 	}
 	if cost > max {
@@ -196,7 +190,7 @@ func (s *session) send(priority, volatile bool, f frame, more []frame) (queued i
 
 // tooOldLocked reports whether the oldest broadcast not yet written has
 // waited longer than Config.MaxQueueDelay.
-func (s *session) tooOldLocked(now int64) bool {
+func (s *Conn) tooOldLocked(now int64) bool {
 	oldest := s.oldestBroadcastLocked()
 	return oldest != 0 && now-oldest > int64(s.srv.cfg.MaxQueueDelay)
 }
@@ -206,7 +200,7 @@ func (s *session) tooOldLocked(now int64) bool {
 // frame queued meanwhile waits for at most that much. What it takes
 // counts as in flight until written (see doneLocked); s.takenPrio says how
 // many of the frames came from the priority lane, for requeue.
-func (s *session) takeLocked(max int) []frame {
+func (s *Conn) takeLocked(max int) []Frame {
 	s.inflightAt, s.restAt = s.restAt, 0
 	n := 0
 	batch := s.prio.takeInto(nil, &n, max)
@@ -224,10 +218,10 @@ func (s *session) takeLocked(max int) []frame {
 // (cut is then the framed bytes not written). The cut frame's rest goes
 // first on the priority lane, already framed; whole frames go back to the
 // head of the lane they came from.
-func (s *session) requeueLocked(batch []frame, i int, rest []byte) {
+func (s *Conn) requeueLocked(batch []Frame, i int, rest []byte) {
 	bcastAt := s.inflightAt
 	s.doneLocked()
-	var prio, bcast []frame
+	var prio, bcast []Frame
 	for k := i; k < len(batch); k++ {
 		if k == i && rest != nil {
 			continue
@@ -239,7 +233,7 @@ func (s *session) requeueLocked(batch []frame, i int, rest []byte) {
 		}
 	}
 	if rest != nil {
-		prio = append([]frame{{data: rest, op: opRaw, at: batch[i].at}}, prio...)
+		prio = append([]Frame{{data: rest, op: opRaw, at: batch[i].at}}, prio...)
 		if i >= s.takenPrio {
 			s.restAt = batch[i].at
 		} else {
@@ -252,7 +246,7 @@ func (s *session) requeueLocked(batch []frame, i int, rest []byte) {
 }
 
 // putBack puts frames back at the head of the lane.
-func (l *lane) putBack(q []frame) {
+func (l *lane) putBack(q []Frame) {
 	if len(q) > 0 {
 		l.q = append(q, l.q...)
 		l.bytes += laneBytes(q)
@@ -261,14 +255,14 @@ func (l *lane) putBack(q []frame) {
 
 // doneLocked records that the writer of the moment has written (or given
 // up on) what it took: in flight is nothing again.
-func (s *session) doneLocked() {
+func (s *Conn) doneLocked() {
 	s.srv.queuedBytes.Add(-int64(s.inflight))
 	s.inflight, s.inflightAt = 0, 0
 	s.notifyDrainedLocked()
 }
 
 // laneBytes is the cost of frames.
-func laneBytes(q []frame) int {
+func laneBytes(q []Frame) int {
 	n := 0
 	for i := range q {
 		n += q[i].cost()

@@ -1,4 +1,4 @@
-package signaling
+package engineio
 
 import (
 	"net/http"
@@ -8,14 +8,13 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/noomrtc/noom/signaling/engineio"
 )
 
-// A session is one Engine.IO connection. It owns its transport: exactly one
-// goroutine reads (the WebSocket read loop, or the one POST in flight) and
-// exactly one writes (the WebSocket writer, started on demand and gone when
-// the queue is empty, or the one GET in flight). Senders only append to the
-// byte-bounded queue under mu and never block.
+// A Conn is one Engine.IO session (one client connection). It owns its
+// transport: exactly one goroutine reads (the WebSocket read loop, or the
+// one POST in flight) and at any moment one writes (see lanes.go and
+// writer.go). Senders only append to the bounded lanes under mu and never
+// block on the client.
 
 type transportKind uint8
 
@@ -54,11 +53,12 @@ const (
 	stateClosed
 )
 
-type session struct {
-	srv    *Server
-	sid    string
-	ip     string
-	client *client
+type Conn struct {
+	srv        *Server
+	sid        string
+	ip         string
+	remoteAddr string
+	h          ConnHandler // set once, before the session is published
 
 	hb dlNode // heartbeat node: duePing or duePong; guarded by srv.hb.mu
 	cn dlNode // connect-timeout node; guarded by srv.hb.mu
@@ -102,16 +102,19 @@ type session struct {
 	// the conformance knob PacketGap.
 	lastWrite time.Time
 
+	ready bool // Ready was called; guarded by mu
+
 	closed atomic.Bool // set once the session closes; readable without mu
 	wg     sync.WaitGroup
 }
 
-func newSession(srv *Server, sid, ip string, t transportKind) *session {
-	s := &session{
-		srv:       srv,
-		sid:       sid,
-		ip:        ip,
-		transport: t,
+func newSession(srv *Server, sid, ip, remoteAddr string, t transportKind) *Conn {
+	s := &Conn{
+		srv:        srv,
+		sid:        sid,
+		ip:         ip,
+		remoteAddr: remoteAddr,
+		transport:  t,
 	}
 	s.hb.s, s.cn.s = s, s
 	if t == transportPolling { // a WebSocket session never polls: no channel
@@ -120,61 +123,53 @@ func newSession(srv *Server, sid, ip string, t transportKind) *session {
 	return s
 }
 
-func (s *session) startTimers(now time.Time) {
+func (s *Conn) startTimers(now time.Time) {
 	due := s.srv.hb.schedule(&s.hb, duePing, now)
 	s.expires.Store(due.Add(s.srv.cfg.PingTimeout).UnixNano())
-	if s.srv.knobs.Raw == nil {
+	s.mu.Lock()
+	if !s.ready {
 		s.srv.hb.schedule(&s.cn, dueConnect, now)
 	}
-}
-
-func (s *session) rawReply(data []byte, binary bool) {
-	if binary {
-		s.sendDirect(frame{data: data, op: opBinary})
-		return
-	}
-	s.sendDirect(frame{data: append([]byte{'4'}, data...), op: opText})
+	s.mu.Unlock()
 }
 
 // expired reports whether the heartbeat deadline has passed: a request that
 // arrives after it must see a closed session even if the heartbeat
 // goroutine has not got to it yet.
-func (s *session) expired(now time.Time) bool {
+func (s *Conn) expired(now time.Time) bool {
 	return now.UnixNano() > s.expires.Load()
 }
 
 // onDeadline runs on the heartbeat goroutine; it must not block.
-func (s *session) onDeadline(k deadlineKind, now time.Time) {
+func (s *Conn) onDeadline(k deadlineKind, now time.Time) {
 	switch k {
 	case duePing:
 		due := s.srv.hb.schedule(&s.hb, duePong, now)
 		s.expires.Store(due.UnixNano())
-		s.sendDirect(frame{data: pingFrame, op: opText})
+		s.Send(Frame{data: pingFrame, op: opText})
 	case duePong:
 		go s.close(ReasonPingTimeout, closeNow)
 	case dueConnect:
-		if s.client.namespaceCount() == 0 {
-			go s.close(ReasonConnectTimeout, closeGraceful)
-		}
+		go s.close(ReasonConnectTimeout, closeGraceful)
 	}
 }
 
-func (s *session) onPong(now time.Time) {
+func (s *Conn) onPong(now time.Time) {
 	due := s.srv.hb.schedule(&s.hb, duePing, now)
 	s.expires.Store(due.Add(s.srv.cfg.PingTimeout).UnixNano())
 }
 
 var (
-	pingFrame  = []byte{'0' + byte(engineio.Ping)}
-	pongFrame  = []byte{'0' + byte(engineio.Pong)}
-	noopFrame  = []byte{'0' + byte(engineio.Noop)}
-	closeFrame = []byte{'0' + byte(engineio.Close)}
+	pingFrame  = []byte{'0' + byte(Ping)}
+	pongFrame  = []byte{'0' + byte(Pong)}
+	noopFrame  = []byte{'0' + byte(Noop)}
+	closeFrame = []byte{'0' + byte(Close)}
 	probeReply = []byte("3probe")
 )
 
 // kickLocked wakes the writer: the GET in flight, or a new WebSocket writer
 // goroutine, which it returns for the caller to start outside the lock.
-func (s *session) kickLocked() *websocket.Conn {
+func (s *Conn) kickLocked() *websocket.Conn {
 	if s.transport == transportWebSocket && s.ws != nil {
 		if !s.writing {
 			s.writing = true
@@ -188,7 +183,7 @@ func (s *session) kickLocked() *websocket.Conn {
 }
 
 // wakePollLocked wakes the polling GET in flight, if any.
-func (s *session) wakePollLocked() {
+func (s *Conn) wakePollLocked() {
 	if s.pollWake == nil {
 		return
 	}
@@ -200,7 +195,7 @@ func (s *session) wakePollLocked() {
 
 // close ends the session once; later calls do nothing. It never blocks on
 // the network: a graceful close hands the goodbye to the writer.
-func (s *session) close(reason string, mode closeMode) {
+func (s *Conn) close(reason string, mode closeMode) {
 	s.mu.Lock()
 	if !s.markClosedLocked(reason, mode) {
 		s.mu.Unlock()
@@ -212,7 +207,7 @@ func (s *session) close(reason string, mode closeMode) {
 // markClosedLocked marks the session closed, with s.mu held, and reports
 // whether this call did it. Sends fail from then on. The caller then
 // calls finishClose, which releases s.mu.
-func (s *session) markClosedLocked(reason string, mode closeMode) bool {
+func (s *Conn) markClosedLocked(reason string, mode closeMode) bool {
 	if s.state != stateOpen {
 		return false
 	}
@@ -224,7 +219,7 @@ func (s *session) markClosedLocked(reason string, mode closeMode) bool {
 
 // finishClose does the rest of close for a session markClosedLocked has
 // just marked; it is called with s.mu held and releases it.
-func (s *session) finishClose(reason string, mode closeMode) {
+func (s *Conn) finishClose(reason string, mode closeMode) {
 	slow := reason == ReasonSlowConsumer
 	queued := s.queuedLocked()
 	var start, drop *websocket.Conn
@@ -256,18 +251,18 @@ func (s *session) finishClose(reason string, mode closeMode) {
 	}
 	if slow {
 		s.srv.metrics.count.slowConsumers.Add(1)
-		s.srv.notifyDrop(DropEvent{SID: s.sid, Reason: DropSlowConsumer, Bytes: queued, Time: time.Now()})
+		s.h.OnDrop(DropSlowConsumer, queued)
 	}
 	s.srv.hb.remove(&s.hb)
 	s.srv.hb.remove(&s.cn)
 	s.srv.removeSession(s, reason)
-	s.client.onClose(reason)
+	s.h.OnClose(reason)
 }
 
 // owesFinalPollLocked reports whether a closed polling session still owes
 // the next GET its goodbye: a noop if the client closed, or what a
 // graceful close left queued, or the close packet.
-func (s *session) owesFinalPollLocked() bool {
+func (s *Conn) owesFinalPollLocked() bool {
 	return s.transport == transportPolling && s.ws == nil &&
 		(s.mode == closeByClient || (s.mode == closeGraceful && (s.queuedLocked() > 0 || serverGoodbye(s.reason))))
 }
@@ -278,24 +273,20 @@ func serverGoodbye(reason string) bool {
 	return reason == ReasonForcedServerClose || reason == ReasonServerShuttingDown || reason == ReasonConnectTimeout
 }
 
-func (s *session) isClosed() bool { return s.closed.Load() }
+func (s *Conn) isClosed() bool { return s.closed.Load() }
 
 // onPacket handles one packet from the client, on the reading goroutine.
-func (s *session) onPacket(p engineio.Packet) error {
+func (s *Conn) onPacket(p Packet) error {
 	switch p.Type {
-	case engineio.Pong:
+	case Pong:
 		s.onPong(time.Now())
-	case engineio.Ping:
-		s.sendDirect(frame{data: append([]byte{'3'}, p.Data...), op: opText})
-	case engineio.Message:
-		if raw := s.srv.knobs.Raw; raw != nil {
-			raw(p.Data, p.Binary, s.rawReply)
-			return nil
-		}
-		return s.client.onMessage(p)
-	case engineio.Close:
+	case Ping:
+		s.Send(Frame{data: append([]byte{'3'}, p.Data...), op: opText})
+	case Message:
+		return s.h.OnMessage(p.Data, p.Binary)
+	case Close:
 		s.close(ReasonTransportClose, closeByClient)
-	case engineio.Noop:
+	case Noop:
 	default:
 		return errUnexpectedPacket
 	}

@@ -1,0 +1,286 @@
+package engineio
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The transport tested alone, under a small application of its own: each
+// session echoes what it gets and tells the test what happens to it.
+
+type event struct {
+	sid, kind, detail string
+}
+
+type echoApp struct {
+	ready  bool // call Ready on open
+	events chan event
+	bye    string // sent from OnShutdown
+}
+
+func (a *echoApp) Open(c *Conn, r *http.Request) ConnHandler {
+	if a.ready {
+		c.Ready()
+	}
+	a.events <- event{c.ID(), "open", c.Transport()}
+	return &echoConn{a, c}
+}
+
+type echoConn struct {
+	a *echoApp
+	c *Conn
+}
+
+func (e *echoConn) OnMessage(data []byte, binary bool) error {
+	if binary {
+		e.c.Send(BinaryFrame(data))
+		return nil
+	}
+	if string(data) == "fail" {
+		return io.ErrUnexpectedEOF
+	}
+	e.c.Send(TextFrame(append([]byte{'4'}, data...)))
+	return nil
+}
+
+func (e *echoConn) OnUpgrade(from, to string) {
+	e.a.events <- event{e.c.ID(), "upgrade", from + ">" + to}
+}
+func (e *echoConn) OnDrop(reason string, bytes int) { e.a.events <- event{e.c.ID(), "drop", reason} }
+func (e *echoConn) OnShutdown() {
+	if e.a.bye != "" {
+		e.c.Send(TextFrame([]byte("4" + e.a.bye)))
+	}
+}
+func (e *echoConn) OnClose(reason string) { e.a.events <- event{e.c.ID(), "close", reason} }
+
+func startEcho(t *testing.T, cfg Config, app *echoApp) (*Server, *httptest.Server) {
+	t.Helper()
+	app.events = make(chan event, 64)
+	srv, err := NewServer(cfg, app, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		hs.Close()
+	})
+	return srv, hs
+}
+
+func nextEvent(t *testing.T, app *echoApp, kind string) event {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case e := <-app.events:
+			if e.kind == kind {
+				return e
+			}
+		case <-timeout:
+			t.Fatalf("no %s event", kind)
+		}
+	}
+}
+
+func dialEcho(t *testing.T, hs *httptest.Server, sid string) *websocket.Conn {
+	t.Helper()
+	u := "ws" + strings.TrimPrefix(hs.URL, "http") + "/engine.io/?EIO=4&transport=websocket"
+	if sid != "" {
+		u += "&sid=" + sid
+	}
+	conn, _, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func readWS(t *testing.T, c *websocket.Conn) (int, string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	mt, b, err := c.ReadMessage()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return mt, string(b)
+}
+
+func TestWebSocketEcho(t *testing.T) {
+	app := &echoApp{ready: true}
+	_, hs := startEcho(t, Config{}, app)
+	c := dialEcho(t, hs, "")
+	if _, open := readWS(t, c); !strings.HasPrefix(open, `0{"sid":"`) || !strings.Contains(open, `"upgrades":[]`) {
+		t.Fatalf("open packet %q", open)
+	}
+	nextEvent(t, app, "open")
+	c.WriteMessage(websocket.TextMessage, []byte("4hello"))
+	if mt, m := readWS(t, c); mt != websocket.TextMessage || m != "4hello" {
+		t.Errorf("echo %d %q", mt, m)
+	}
+	c.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3})
+	if mt, m := readWS(t, c); mt != websocket.BinaryMessage || m != "\x01\x02\x03" {
+		t.Errorf("binary echo %d %q", mt, m)
+	}
+	c.WriteMessage(websocket.TextMessage, []byte("2"))
+	if _, m := readWS(t, c); m != "3" {
+		t.Errorf("ping answered %q", m)
+	}
+	c.WriteMessage(websocket.TextMessage, []byte("4fail"))
+	if e := nextEvent(t, app, "close"); e.detail != ReasonParseError {
+		t.Errorf("closed for %q", e.detail)
+	}
+}
+
+// TestPollingUpgrade opens a session on polling, exchanges a message both
+// ways, and moves it to WebSocket: the application hears of the upgrade
+// and the session goes on over the new transport.
+func TestPollingUpgrade(t *testing.T) {
+	app := &echoApp{ready: true}
+	srv, hs := startEcho(t, Config{}, app)
+	base := hs.URL + "/engine.io/?EIO=4&transport=polling"
+	get := func(u string) string {
+		t.Helper()
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	open := get(base)
+	sid, _, _ := strings.Cut(strings.TrimPrefix(open, `0{"sid":"`), `"`)
+	if !strings.Contains(open, `"upgrades":["websocket"]`) {
+		t.Fatalf("open %q", open)
+	}
+	resp, err := http.Post(base+"&sid="+sid, "text/plain", strings.NewReader("4one\x1e4two"))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if got := get(base + "&sid=" + sid); got != "4one\x1e4two" {
+		t.Errorf("GET %q", got)
+	}
+	c := dialEcho(t, hs, sid)
+	c.WriteMessage(websocket.TextMessage, []byte("2probe"))
+	if _, m := readWS(t, c); m != "3probe" {
+		t.Fatalf("probe answered %q", m)
+	}
+	c.WriteMessage(websocket.TextMessage, []byte("5"))
+	if e := nextEvent(t, app, "upgrade"); e.sid != sid || e.detail != "polling>websocket" {
+		t.Errorf("upgrade event %+v", e)
+	}
+	c.WriteMessage(websocket.TextMessage, []byte("4three"))
+	if _, m := readWS(t, c); m != "4three" {
+		t.Errorf("echo after upgrade %q", m)
+	}
+	if st := srv.Lookup(sid).State(); st.Transport != "websocket" {
+		t.Errorf("state %+v", st)
+	}
+}
+
+// TestReadyTimeout closes a session the application never called Ready
+// for, gracefully: a WebSocket client sees a normal close (the reference
+// server sends no close packet on WebSocket either).
+func TestReadyTimeout(t *testing.T) {
+	app := &echoApp{}
+	_, hs := startEcho(t, Config{ReadyTimeout: 100 * time.Millisecond}, app)
+	c := dialEcho(t, hs, "")
+	readWS(t, c) // open
+	if e := nextEvent(t, app, "close"); e.detail != ReasonConnectTimeout {
+		t.Errorf("closed for %q", e.detail)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, m, err := c.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+		t.Errorf("got %q, %v; want a normal close", m, err)
+	}
+}
+
+// TestShutdownSaysGoodbye checks that what OnShutdown sends still reaches
+// the client before the session closes.
+func TestShutdownSaysGoodbye(t *testing.T) {
+	app := &echoApp{ready: true, bye: "bye"}
+	srv, hs := startEcho(t, Config{}, app)
+	c := dialEcho(t, hs, "")
+	readWS(t, c)
+	nextEvent(t, app, "open")
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(context.Background()) }()
+	if _, m := readWS(t, c); m != "4bye" {
+		t.Errorf("got %q, want the goodbye", m)
+	}
+	if e := nextEvent(t, app, "close"); e.detail != ReasonServerShuttingDown {
+		t.Errorf("closed for %q", e.detail)
+	}
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+}
+
+// TestFanoutSlowConsumer sends a broadcast-lane flood to a room of clients
+// of which one never reads: it alone is cut off (OnDrop, then OnClose with
+// ReasonSlowConsumer), and the producer's Wait is bounded.
+func TestFanoutSlowConsumer(t *testing.T) {
+	app := &echoApp{ready: true}
+	srv, hs := startEcho(t, Config{MaxPayload: 64 << 10, MaxQueueBytes: 256 << 10, MaxQueueDelay: 200 * time.Millisecond}, app)
+	const n = SmallFanout + 2
+	var conns []*Conn
+	readers := make(chan int, n)
+	for i := range n {
+		c := dialEcho(t, hs, "")
+		readWS(t, c)
+		conns = append(conns, srv.Lookup(nextEvent(t, app, "open").sid))
+		if i == 0 {
+			continue // the slow one: never reads
+		}
+		go func() {
+			got := 0
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					readers <- got
+					return
+				}
+				got++
+			}
+		}()
+	}
+	// More than the kernel's buffers (up to 4 MB sent, 6 MB received on
+	// loopback) can hide.
+	frame := TextFrame([]byte("4" + strings.Repeat("x", 32<<10)))
+	var waited time.Duration
+	for range 400 {
+		var fo Fanout
+		for _, c := range conns {
+			fo.Send(c, false, len(conns), frame)
+		}
+		waited += fo.Wait()
+	}
+	if e := nextEvent(t, app, "drop"); e.sid != conns[0].ID() || e.detail != DropSlowConsumer {
+		t.Errorf("drop %+v", e)
+	}
+	if e := nextEvent(t, app, "close"); e.sid != conns[0].ID() || e.detail != ReasonSlowConsumer {
+		t.Errorf("close %+v", e)
+	}
+	for _, c := range conns[1:] {
+		if c.Closed() {
+			t.Errorf("reader %s was cut off too", c.ID())
+		}
+	}
+	t.Logf("producer waited %v in all", waited)
+	if st := srv.Stats(); st.SlowConsumers != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
