@@ -152,9 +152,9 @@ func (f *flusher) close() {
 // flushNow writes what s has queued, for the flusher.
 func (s *Conn) flushNow() {
 	s.mu.Lock()
-	ws := s.ws
+	nc := s.nc
 	batch := s.takeLocked(inlineMax)
 	s.mu.Unlock()
-	s.writeNow(ws, batch)
+	s.writeNow(nc, batch)
 	s.wg.Done()
 }

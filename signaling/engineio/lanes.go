@@ -157,7 +157,7 @@ func (s *Conn) send(priority, volatile bool, f Frame, more []Frame) (queued int,
 	}
 	s.srv.queuedBytes.Add(int64(cost))
 	queued += cost
-	if s.transport != transportWebSocket || s.ws == nil {
+	if s.transport != transportWebSocket || s.nc == nil {
 		s.wakePollLocked()
 		s.mu.Unlock()
 		return queued, true
@@ -181,10 +181,10 @@ func (s *Conn) send(priority, volatile bool, f Frame, more []Frame) (queued int,
 	}
 	// Nobody is writing: become the writer for one non-blocking write.
 	s.writing = true
-	ws := s.ws
+	nc := s.nc
 	batch := s.takeLocked(inlineMax)
 	s.mu.Unlock()
-	s.writeNow(ws, batch)
+	s.writeNow(nc, batch)
 	return queued, true
 }
 

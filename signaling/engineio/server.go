@@ -356,10 +356,10 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		err = ctx.Err()
 		for _, s := range all {
 			s.mu.Lock()
-			ws, post := s.ws, s.post
+			nc, post := s.nc, s.post
 			s.mu.Unlock()
-			if ws != nil {
-				ws.NetConn().Close()
+			if nc != nil {
+				nc.Close()
 			}
 			if post != nil {
 				post.SetReadDeadline(time.Now()) // a stalled POST body

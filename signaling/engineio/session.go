@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -89,7 +90,7 @@ type Conn struct {
 	polling  bool                     // a GET is in flight
 	posting  bool                     // a POST is in flight
 	post     *http.ResponseController // the POST in flight, to cut a stalled body short
-	ws       *websocket.Conn
+	nc       net.Conn                 // the WebSocket connection, once the session is on WebSocket
 	// writing marks the WebSocket's one writer of the moment: a sender
 	// making one non-blocking write, or the session's writer goroutine.
 	// Whoever sets it owns every write to the connection until it clears it.
@@ -169,12 +170,12 @@ var (
 
 // kickLocked wakes the writer: the GET in flight, or a new WebSocket writer
 // goroutine, which it returns for the caller to start outside the lock.
-func (s *Conn) kickLocked() *websocket.Conn {
-	if s.transport == transportWebSocket && s.ws != nil {
+func (s *Conn) kickLocked() net.Conn {
+	if s.transport == transportWebSocket && s.nc != nil {
 		if !s.writing {
 			s.writing = true
 			s.wg.Add(1)
-			return s.ws
+			return s.nc
 		}
 		return nil
 	}
@@ -222,12 +223,12 @@ func (s *Conn) markClosedLocked(reason string, mode closeMode) bool {
 func (s *Conn) finishClose(reason string, mode closeMode) {
 	slow := reason == ReasonSlowConsumer
 	queued := s.queuedLocked()
-	var start, drop *websocket.Conn
-	if s.ws != nil {
+	var start, drop net.Conn
+	if s.nc != nil {
 		if mode == closeGraceful {
 			start = s.kickLocked()
 		} else {
-			drop = s.ws
+			drop = s.nc
 		}
 	} else {
 		s.kickLocked()
@@ -247,7 +248,7 @@ func (s *Conn) finishClose(reason string, mode closeMode) {
 		go s.writeLoop(start)
 	}
 	if drop != nil {
-		drop.NetConn().Close()
+		drop.Close()
 	}
 	if slow {
 		s.srv.metrics.count.slowConsumers.Add(1)
@@ -263,7 +264,7 @@ func (s *Conn) finishClose(reason string, mode closeMode) {
 // the next GET its goodbye: a noop if the client closed, or what a
 // graceful close left queued, or the close packet.
 func (s *Conn) owesFinalPollLocked() bool {
-	return s.transport == transportPolling && s.ws == nil &&
+	return s.transport == transportPolling && s.nc == nil &&
 		(s.mode == closeByClient || (s.mode == closeGraceful && (s.queuedLocked() > 0 || serverGoodbye(s.reason))))
 }
 

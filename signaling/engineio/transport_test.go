@@ -2,6 +2,7 @@ package engineio
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -134,6 +135,7 @@ func TestWebSocketEcho(t *testing.T) {
 	if mt, m := readWS(t, c); mt != websocket.BinaryMessage || m != "\x01\x02\x03" {
 		t.Errorf("binary echo %d %q", mt, m)
 	}
+	echoSizes(t, c)
 	c.WriteMessage(websocket.TextMessage, []byte("2"))
 	if _, m := readWS(t, c); m != "3" {
 		t.Errorf("ping answered %q", m)
@@ -282,5 +284,47 @@ func TestFanoutSlowConsumer(t *testing.T) {
 	t.Logf("producer waited %v in all", waited)
 	if st := srv.Stats(); st.SlowConsumers != 1 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestWebSocketTLS runs a session over TLS, where the connection has no
+// descriptor of its own: the reader falls back to plain reads and the
+// writer to its goroutine. Messages of every size still come back whole.
+func TestWebSocketTLS(t *testing.T) {
+	app := &echoApp{ready: true, events: make(chan event, 64)}
+	srv, err := NewServer(Config{}, app, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewTLSServer(srv)
+	t.Cleanup(func() { srv.Shutdown(context.Background()); hs.Close() })
+	d := websocket.Dialer{TLSClientConfig: hs.Client().Transport.(*http.Transport).TLSClientConfig}
+	c, _, err := d.Dial("wss"+strings.TrimPrefix(hs.URL, "https")+"/engine.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	readWS(t, c) // open
+	echoSizes(t, c)
+}
+
+// echoSizes sends messages around and past the read buffer's size, and a
+// burst of small ones, and checks each comes back whole and in order.
+func echoSizes(t *testing.T, c *websocket.Conn) {
+	t.Helper()
+	for _, n := range []int{0, 10, readBufSize, 3 * readBufSize, 200_000} {
+		msg := "4" + strings.Repeat("t", n)
+		c.WriteMessage(websocket.TextMessage, []byte(msg))
+		if _, m := readWS(t, c); m != msg {
+			t.Fatalf("%d bytes: echo of %d bytes", n, len(m))
+		}
+	}
+	for i := range 100 {
+		c.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, "4m%d", i))
+	}
+	for i := range 100 {
+		if _, m := readWS(t, c); m != fmt.Sprintf("4m%d", i) {
+			t.Fatalf("burst message %d: %q", i, m)
+		}
 	}
 }

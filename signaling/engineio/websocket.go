@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -11,19 +12,18 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-var errUnexpectedPacket = errors.New("signaling: unexpected packet")
+var errUnexpectedPacket = errors.New("engineio: unexpected packet")
 
 // controlBufs lends gorilla a write buffer for the rare frames it writes
-// itself, instead of one per connection.
+// itself (the refusal of a second upgrade), instead of one per connection.
 var controlBufs = &sync.Pool{}
 
-// readBufs pools the buffers messages are read into before being copied out
-// at their exact size.
-var readBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
+// upgrader does the WebSocket handshake; after it the hub reads and
+// writes the connection itself (wsread.go, writer.go) and keeps no
+// gorilla Conn.
 func (srv *Server) upgrader() *websocket.Upgrader {
 	return &websocket.Upgrader{
-		ReadBufferSize:  256,                                      // gorilla's window; messages are copied out whole
+		ReadBufferSize:  256,                                      // never read through: the handshake's own buffer
 		WriteBufferPool: controlBufs,                              // only gorilla's own control writes use it
 		CheckOrigin:     func(*http.Request) bool { return true }, // checked before
 	}
@@ -63,13 +63,15 @@ func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sid, i
 			srv.metrics.upgrades.WithLabelValues("failed").Inc()
 			return
 		}
-		if !s.probe(conn) {
+		nc := conn.NetConn()
+		rd := newWSReader(nc, srv.cfg.MaxPayload)
+		if !s.probe(nc, rd) {
 			srv.metrics.upgrades.WithLabelValues("failed").Inc()
-			conn.NetConn().Close()
+			nc.Close()
 			return
 		}
 		srv.metrics.upgrades.WithLabelValues("ok").Inc()
-		srv.goRead(s, conn)
+		srv.goRead(s, rd)
 		return
 	}
 	if !srv.admit(ip) {
@@ -81,67 +83,60 @@ func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sid, i
 		srv.release(ip)
 		return
 	}
+	nc := conn.NetConn()
 	s := srv.newSession(r, ip, transportWebSocket)
 	s.mu.Lock() // the heartbeat or Shutdown may reach the session already
-	s.ws = conn
+	s.nc = nc
 	s.mu.Unlock()
-	srv.setupConn(s, conn)
 	s.Send(Frame{data: srv.openPacket(s.sid, nil), op: opText})
-	srv.goRead(s, conn)
+	srv.goRead(s, newWSReader(nc, srv.cfg.MaxPayload))
 }
 
 // goRead runs the read loop in a goroutine of its own and lets the HTTP
 // handler return: net/http then frees the request, the response and its
 // buffers, which it would otherwise keep for the connection's whole life
 // (about 12 KB per connection).
-func (srv *Server) goRead(s *Conn, conn *websocket.Conn) {
+func (srv *Server) goRead(s *Conn, rd *wsReader) {
 	srv.conns.Add(1)
 	go func() {
 		defer srv.conns.Done()
-		s.readLoop(conn)
+		s.readLoop(rd)
 	}()
 }
 
-func (srv *Server) setupConn(s *Conn, conn *websocket.Conn) {
-	// Control frames go through our writer: gorilla's defaults would write
-	// from the reading goroutine.
-	conn.SetPingHandler(func(data string) error {
-		s.Send(Frame{data: []byte(data), op: opPong})
-		return nil
-	})
-	conn.SetCloseHandler(func(int, string) error { return nil })
-}
-
-// probe runs the upgrade handshake on conn: "2probe" → "3probe", then
+// probe runs the upgrade handshake on nc: "2probe" → "3probe", then
 // "5" switches the session over. The polling GET in flight gets a noop.
-func (s *Conn) probe(conn *websocket.Conn) bool {
+// What the client sends right after "5" stays in rd for the read loop.
+func (s *Conn) probe(nc net.Conn, rd *wsReader) bool {
 	fail := func() bool {
 		s.mu.Lock()
 		s.upgrading = false
 		s.mu.Unlock()
 		return false
 	}
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	nc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for step := 0; step < 2; step++ {
-		mt, data, err := s.readMessage(conn)
-		if err != nil || mt != websocket.TextMessage {
+		msg, err := rd.next()
+		for err == nil && (msg.op == wsOpPing || msg.op == wsOpPong) {
+			msg, err = rd.next()
+		}
+		if err != nil || msg.op != wsOpText {
 			return fail()
 		}
 		switch {
-		case step == 0 && string(data) == "2probe":
-			if err := writeFrames(conn.NetConn(), []Frame{{data: probeReply, op: opText}}, time.Now().Add(s.srv.cfg.WriteTimeout)); err != nil {
+		case step == 0 && string(msg.data) == "2probe":
+			if err := writeFrames(nc, []Frame{{data: probeReply, op: opText}}, time.Now().Add(s.srv.cfg.WriteTimeout)); err != nil {
 				return fail()
 			}
 			s.mu.Lock()
 			s.kickLocked() // the GET in flight answers noop
 			s.mu.Unlock()
-		case step == 1 && string(data) == "5":
+		case step == 1 && string(msg.data) == "5":
 		default:
 			return fail()
 		}
 	}
-	conn.SetReadDeadline(time.Time{})
-	s.srv.setupConn(s, conn)
+	nc.SetReadDeadline(time.Time{})
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
@@ -149,8 +144,8 @@ func (s *Conn) probe(conn *websocket.Conn) bool {
 	}
 	s.upgrading = false
 	s.transport = transportWebSocket
-	s.ws = conn
-	start := (*websocket.Conn)(nil)
+	s.nc = nc
+	var start net.Conn
 	if s.queuedLocked() > 0 {
 		start = s.kickLocked()
 	}
@@ -167,59 +162,43 @@ func (s *Conn) probe(conn *websocket.Conn) bool {
 	return true
 }
 
-// readMessage reads one message, at most MaxPayload bytes, into a slice of
-// its own.
-func (s *Conn) readMessage(conn *websocket.Conn) (int, []byte, error) {
-	mt, r, err := conn.NextReader()
-	if err != nil {
-		return 0, nil, err
-	}
-	buf := readBufs.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 64<<10 {
-			buf.Reset()
-			readBufs.Put(buf)
-		}
-	}()
-	limit := int64(s.srv.cfg.MaxPayload)
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
-	if err != nil {
-		return 0, nil, err
-	}
-	if n > limit {
-		return 0, nil, errPayloadTooLarge
-	}
-	return mt, bytes.Clone(buf.Bytes()), nil
-}
-
 // readLoop is the session's only reader once it runs on WebSocket.
-func (s *Conn) readLoop(conn *websocket.Conn) {
+func (s *Conn) readLoop(rd *wsReader) {
+	defer rd.release()
 	for {
-		mt, data, err := s.readMessage(conn)
+		msg, err := rd.next()
 		if err != nil {
 			switch {
-			case errors.Is(err, errPayloadTooLarge):
+			case errors.Is(err, errWSTooLarge):
 				s.srv.metrics.payloadRejected.WithLabelValues("websocket").Inc()
 				s.close(ReasonPayloadTooLarge, closeNow)
-			case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived):
+			case errors.Is(err, io.EOF):
 				s.close(ReasonTransportClose, closeNow)
 			default:
-				if _, ok := err.(*websocket.CloseError); ok {
-					s.close(ReasonTransportClose, closeNow)
-				} else {
-					s.close(ReasonTransportError, closeNow)
-				}
+				s.close(ReasonTransportError, closeNow)
 			}
 			return
 		}
 		var p Packet
-		if mt == websocket.BinaryMessage {
-			p = DecodeBinary(data)
-		} else if p, err = DecodeText(data); err != nil {
-			s.close(ReasonParseError, closeNow)
+		switch msg.op {
+		case wsOpPing:
+			// Control frames go through the writer, like every write.
+			s.Send(Frame{data: bytes.Clone(msg.data), op: opPong})
+			continue
+		case wsOpPong:
+			continue
+		case wsOpClose:
+			s.close(ReasonTransportClose, closeNow)
 			return
+		case wsOpBinary:
+			p = DecodeBinary(bytes.Clone(msg.data))
+		default:
+			if p, err = DecodeText(bytes.Clone(msg.data)); err != nil {
+				s.close(ReasonParseError, closeNow)
+				return
+			}
 		}
-		s.srv.metrics.received(len(data))
+		s.srv.metrics.received(len(msg.data))
 		if err := s.onPacket(p); err != nil {
 			s.close(ReasonParseError, closeNow)
 			return
@@ -229,7 +208,7 @@ func (s *Conn) readLoop(conn *websocket.Conn) {
 			byClient := s.mode == closeByClient
 			s.mu.Unlock()
 			if byClient {
-				conn.NetConn().Close()
+				rd.nc.Close()
 			}
 			return
 		}

@@ -31,9 +31,8 @@ var writeBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<1
 // (priority lane first), writes it through one pooled buffer, flushes once,
 // and repeats until the lanes are empty, then exits. After a graceful close
 // it sends a close frame and closes the connection.
-func (s *Conn) writeLoop(conn *websocket.Conn) {
+func (s *Conn) writeLoop(nc net.Conn) {
 	defer s.wg.Done()
-	nc := conn.NetConn()
 	for {
 		s.mu.Lock()
 		if s.prio.bytes+s.bcast.bytes == 0 {
@@ -193,7 +192,7 @@ var inlineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return 
 // lane for the writer goroutine, so the sender never waits for the client.
 // Writing inline spares a goroutine start per delivery and paces a
 // broadcaster by its own fan-out.
-func (s *Conn) writeNow(ws *websocket.Conn, batch []Frame) {
+func (s *Conn) writeNow(nc net.Conn, batch []Frame) {
 	bp := inlineBufs.Get().(*[]byte)
 	buf := (*bp)[:0]
 	var hdr [10]byte
@@ -203,7 +202,7 @@ func (s *Conn) writeNow(ws *websocket.Conn, batch []Frame) {
 		}
 		buf = append(buf, f.data...)
 	}
-	n, err := s.rawWrite(ws, buf)
+	n, err := s.rawWrite(nc, buf)
 	full := err == nil && n == len(buf)
 	if full {
 		s.wrote(batch, true)
@@ -243,13 +242,13 @@ func (s *Conn) writeNow(ws *websocket.Conn, batch []Frame) {
 		s.writing = false
 		s.mu.Unlock()
 		s.close(ReasonTransportError, closeNow)
-		ws.NetConn().Close()
+		nc.Close()
 	case s.prio.bytes+s.bcast.bytes > 0 || s.state != stateOpen:
 		// The client is not keeping up, more arrived meanwhile, or it must
 		// be told goodbye: the writer goroutine takes over.
 		s.wg.Add(1)
 		s.mu.Unlock()
-		go s.writeLoop(ws)
+		go s.writeLoop(nc)
 	default:
 		s.writing = false
 		s.mu.Unlock()
@@ -263,9 +262,9 @@ func (s *Conn) writeNow(ws *websocket.Conn, batch []Frame) {
 // rawWrite writes b without blocking and returns how much the socket took.
 // A connection without a file descriptor (TLS, tests' pipes) takes nothing
 // here; the writer goroutine writes it instead.
-func (s *Conn) rawWrite(ws *websocket.Conn, b []byte) (int, error) {
+func (s *Conn) rawWrite(nc net.Conn, b []byte) (int, error) {
 	if s.raw == nil {
-		sc, ok := ws.NetConn().(syscall.Conn)
+		sc, ok := nc.(syscall.Conn)
 		if !ok {
 			return 0, nil
 		}
