@@ -70,6 +70,8 @@ type ConnState struct {
 	Polling, Posting bool
 	// Writing: a writer holds the connection now.
 	Writing bool
+	// Parked: the WebSocket is idle and has no reader goroutine (Linux).
+	Parked bool
 	// Priority and Broadcast are the bytes each lane holds; InFlight what
 	// the writer of the moment has taken and not yet written.
 	Priority, Broadcast, InFlight int
@@ -78,8 +80,13 @@ type ConnState struct {
 // State returns a snapshot of the session's transport.
 func (s *Conn) State() ConnState {
 	s.mu.Lock()
+	rd := s.rd
+	s.mu.Unlock()
+	parked := s.srv.park.isParked(rd)
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	return ConnState{
+		Parked:    parked,
 		Transport: s.transport.String(),
 		Closed:    s.state != stateOpen,
 		Polling:   s.polling,

@@ -92,6 +92,9 @@ func newMetrics(reg prometheus.Registerer, srv *Server) (*metrics, error) {
 			Help: "Bytes queued to clients now and not yet written, over all connections."},
 			func() float64 { return float64(srv.queuedBytes.Load()) }),
 		openGauge(transportPolling), openGauge(transportWebSocket),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "parked_connections",
+			Help: "Idle WebSocket connections waiting in the epoll set with no reader goroutine."},
+			func() float64 { return float64(srv.park.count()) }),
 	}
 	if err := reg.Register(set); err != nil {
 		return nil, err

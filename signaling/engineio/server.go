@@ -83,6 +83,7 @@ type Server struct {
 	metrics *metrics
 	hb      *heartbeat
 	flush   *flusher
+	park    *parker // nil: idle readers keep their goroutine
 	upgrade *websocket.Upgrader
 	// queuedBytes is what every client's lanes hold, for the gauge.
 	queuedBytes atomic.Int64
@@ -124,6 +125,7 @@ func NewServer(cfg Config, h Handler, reg prometheus.Registerer) (*Server, error
 	srv.metrics = m
 	srv.upgrade = srv.upgrader()
 	srv.flush = newFlusher()
+	srv.park = newParker()
 	srv.hb = newHeartbeat(cfg.PingInterval, cfg.PingTimeout, cfg.ReadyTimeout,
 		func(s *Conn, k deadlineKind, now time.Time) { s.onDeadline(k, now) })
 	return srv, nil
@@ -369,6 +371,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	}
 	srv.hb.close()
 	srv.flush.close()
+	srv.park.close()
 	return err
 }
 
@@ -413,6 +416,7 @@ type Stats struct {
 	SessionsOpened, SessionsClosed uint64
 	SlowConsumers                  uint64 // sessions cut off for not keeping up
 	QueuedBytes                    int64  // queued to clients and not yet written
+	Parked                         int64  // idle WebSocket sessions with no reader goroutine
 }
 
 // Stats returns the transport's counts.
@@ -427,5 +431,6 @@ func (srv *Server) Stats() Stats {
 		SessionsClosed: m.count.sessionsClosed.Load(),
 		SlowConsumers:  m.count.slowConsumers.Load(),
 		QueuedBytes:    srv.queuedBytes.Load(),
+		Parked:         srv.park.count(),
 	}
 }

@@ -91,6 +91,7 @@ type Conn struct {
 	posting  bool                     // a POST is in flight
 	post     *http.ResponseController // the POST in flight, to cut a stalled body short
 	nc       net.Conn                 // the WebSocket connection, once the session is on WebSocket
+	rd       *wsReader                // its reader, for the parker
 	// writing marks the WebSocket's one writer of the moment: a sender
 	// making one non-blocking write, or the session's writer goroutine.
 	// Whoever sets it owns every write to the connection until it clears it.
@@ -240,6 +241,7 @@ func (s *Conn) finishClose(reason string, mode closeMode) {
 	// After an error with nothing queued the session is simply gone (400),
 	// as the reference server does.
 	tombstone := !s.polling && s.owesFinalPollLocked()
+	rd := s.rd
 	s.mu.Unlock()
 	if tombstone {
 		s.srv.addTombstone(s)
@@ -253,6 +255,9 @@ func (s *Conn) finishClose(reason string, mode closeMode) {
 	if slow {
 		s.srv.metrics.count.slowConsumers.Add(1)
 		s.h.OnDrop(DropSlowConsumer, queued)
+	}
+	if s.srv.park.unpark(s, rd) {
+		s.srv.conns.Done() // the parked reader's count: it will never run
 	}
 	s.srv.hb.remove(&s.hb)
 	s.srv.hb.remove(&s.cn)

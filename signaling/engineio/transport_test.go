@@ -328,3 +328,62 @@ func echoSizes(t *testing.T, c *websocket.Conn) {
 		}
 	}
 }
+
+// TestIdleParked checks that idle WebSocket sessions are parked with no
+// reader goroutine (on Linux), and that a parked session still reads
+// what comes, notices its client leaving, and closes from the server.
+func TestIdleParked(t *testing.T) {
+	p := newParker()
+	if p == nil {
+		t.Skip("no epoll here: idle readers keep their goroutine")
+	}
+	p.close()
+	app := &echoApp{ready: true}
+	srv, hs := startEcho(t, Config{}, app)
+	var clients []*websocket.Conn
+	var conns []*Conn
+	for range 3 {
+		c := dialEcho(t, hs, "")
+		readWS(t, c)
+		clients = append(clients, c)
+		conns = append(conns, srv.Lookup(nextEvent(t, app, "open").sid))
+	}
+	parked := func() bool {
+		for _, c := range conns {
+			if !c.State().Parked {
+				return false
+			}
+		}
+		return true
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !parked() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not parked: %+v", conns[0].State())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := srv.Stats().Parked; n != 3 {
+		t.Errorf("Stats().Parked = %d", n)
+	}
+	// Woken by a message: read, answered, parked again later.
+	clients[0].WriteMessage(websocket.TextMessage, []byte("4again"))
+	if _, m := readWS(t, clients[0]); m != "4again" {
+		t.Errorf("echo from a parked session %q", m)
+	}
+	// A client that leaves while parked is noticed.
+	clients[1].Close()
+	if e := nextEvent(t, app, "close"); e.sid != conns[1].ID() || e.detail != ReasonTransportClose {
+		t.Errorf("close %+v", e)
+	}
+	// The server closes a parked session: Shutdown does not wait for a
+	// reader that will never run.
+	for !conns[2].State().Parked {
+		time.Sleep(20 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown with parked sessions: %v", err)
+	}
+}

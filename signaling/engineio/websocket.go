@@ -97,11 +97,19 @@ func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sid, i
 // buffers, which it would otherwise keep for the connection's whole life
 // (about 12 KB per connection).
 func (srv *Server) goRead(s *Conn, rd *wsReader) {
+	s.mu.Lock()
+	s.rd = rd
+	s.mu.Unlock()
 	srv.conns.Add(1)
-	go func() {
-		defer srv.conns.Done()
-		s.readLoop(rd)
-	}()
+	go srv.readOn(s, rd)
+}
+
+// readOn runs s's read loop; a session that parks keeps its count on
+// srv.conns for the reader that takes it up again (see parker).
+func (srv *Server) readOn(s *Conn, rd *wsReader) {
+	if !s.readLoop(rd) {
+		srv.conns.Done()
+	}
 }
 
 // probe runs the upgrade handshake on nc: "2probe" → "3probe", then
@@ -162,12 +170,24 @@ func (s *Conn) probe(nc net.Conn, rd *wsReader) bool {
 	return true
 }
 
-// readLoop is the session's only reader once it runs on WebSocket.
-func (s *Conn) readLoop(rd *wsReader) {
-	defer rd.release()
+// readLoop is the session's only reader once it runs on WebSocket. It
+// returns true when it parked the connection (see parker): another
+// goroutine reads it from then on.
+func (s *Conn) readLoop(rd *wsReader) (parked bool) {
+	if s.srv.park != nil && rd.fd >= 0 {
+		rd.idle = idleHandoff
+	}
 	for {
 		msg, err := rd.next()
+		if err == errIdle {
+			if s.srv.park.park(s, rd) {
+				return true // rd is the next reader's now
+			}
+			rd.idle = 0 // read on, parked in the poller
+			continue
+		}
 		if err != nil {
+			rd.release()
 			switch {
 			case errors.Is(err, errWSTooLarge):
 				s.srv.metrics.payloadRejected.WithLabelValues("websocket").Inc()
@@ -177,7 +197,7 @@ func (s *Conn) readLoop(rd *wsReader) {
 			default:
 				s.close(ReasonTransportError, closeNow)
 			}
-			return
+			return false
 		}
 		var p Packet
 		switch msg.op {
@@ -188,29 +208,33 @@ func (s *Conn) readLoop(rd *wsReader) {
 		case wsOpPong:
 			continue
 		case wsOpClose:
+			rd.release()
 			s.close(ReasonTransportClose, closeNow)
-			return
+			return false
 		case wsOpBinary:
 			p = DecodeBinary(bytes.Clone(msg.data))
 		default:
 			if p, err = DecodeText(bytes.Clone(msg.data)); err != nil {
+				rd.release()
 				s.close(ReasonParseError, closeNow)
-				return
+				return false
 			}
 		}
 		s.srv.metrics.received(len(msg.data))
 		if err := s.onPacket(p); err != nil {
+			rd.release()
 			s.close(ReasonParseError, closeNow)
-			return
+			return false
 		}
 		if s.isClosed() {
+			rd.release()
 			s.mu.Lock()
 			byClient := s.mode == closeByClient
 			s.mu.Unlock()
 			if byClient {
 				rd.nc.Close()
 			}
-			return
+			return false
 		}
 	}
 }

@@ -1,10 +1,13 @@
 package engineio
 
 import (
+	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // The WebSocket read path. After gorilla's upgrade handshake the hub reads
@@ -40,14 +43,33 @@ type wsReader struct {
 	fill  func(fd uintptr) bool
 	nread int
 	rerr  error
+
+	fd int // the descriptor, -1 without one
+	// idle, once set (by the read loop), bounds a wait for data with no
+	// frame pending: next then returns errIdle, and the loop may hand the
+	// connection to the parker. deadline: a read deadline is set.
+	idle     time.Duration
+	deadline bool
+	// parked and inSet (registered in the epoll set) are the parker's,
+	// guarded by its lock.
+	parked, inSet bool
 }
 
+// errIdle: no data came within wsReader.idle.
+var errIdle = errors.New("engineio: idle")
+
+// idleHandoff is how long a WebSocket reader waits for data before its
+// connection is parked with no goroutine: a conversation in progress is
+// never parked, an idle connection costs no stack.
+const idleHandoff = 100 * time.Millisecond
+
 func newWSReader(nc net.Conn, maxPayload int) *wsReader {
-	r := &wsReader{nc: nc, dec: newWSDecoder(maxPayload)}
+	r := &wsReader{nc: nc, dec: newWSDecoder(maxPayload), fd: -1}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			r.rc = rc
 			r.fill = r.readFD
+			rc.Control(func(fd uintptr) { r.fd = int(fd) })
 		}
 	}
 	return r
@@ -114,7 +136,20 @@ func (r *wsReader) read() error {
 		return err
 	}
 	r.nread, r.rerr = 0, nil
+	if idle := r.buf == nil && r.idle > 0; idle || r.deadline {
+		// A wait with no frame pending is bounded by idle; one in the
+		// middle of a frame is not.
+		var d time.Time
+		if idle {
+			d = time.Now().Add(r.idle)
+		}
+		r.nc.SetReadDeadline(d)
+		r.deadline = idle
+	}
 	if err := r.rc.Read(r.fill); err != nil {
+		if r.deadline && errors.Is(err, os.ErrDeadlineExceeded) {
+			return errIdle
+		}
 		return err
 	}
 	if r.rerr != nil {
