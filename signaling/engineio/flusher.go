@@ -22,7 +22,11 @@ import (
 type flusher struct {
 	mu      sync.Mutex
 	pending []*Conn // guarded by mu; each holds a count on its wg
-	added   uint64  // guarded by mu: sessions ever handed in
+	// urgent are sessions with priority frames (1:1, acks, control) and
+	// no writer: written before the next pending one. Guarded by mu.
+	urgent  []*Conn
+	nurgent atomic.Int32 // len(urgent), read without mu
+	added   uint64       // guarded by mu: sessions ever handed in
 	flushed atomic.Uint64
 	cond    *sync.Cond // on mu: flushed moved, for producers waiting
 	waiters int        // guarded by mu
@@ -56,6 +60,33 @@ func (f *flusher) add(s *Conn) {
 	case f.wake <- struct{}{}:
 	default:
 	}
+}
+
+// addUrgent hands s to the flusher ahead of the fan-outs pending; no
+// ticket (producers do not wait for it). The caller has set s.writing and
+// added one to s.wg.
+func (f *flusher) addUrgent(s *Conn) {
+	f.mu.Lock()
+	f.urgent = append(f.urgent, s)
+	f.nurgent.Store(int32(len(f.urgent)))
+	f.mu.Unlock()
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// flushUrgent writes the urgent sessions, into spare.
+func (f *flusher) flushUrgent(spare []*Conn) []*Conn {
+	f.mu.Lock()
+	spare, f.urgent = f.urgent, spare[:0]
+	f.nurgent.Store(0)
+	f.mu.Unlock()
+	for i, s := range spare {
+		s.flushNow()
+		spare[i] = nil
+	}
+	return spare[:0]
 }
 
 // lastTicket is the ticket of the latest session handed in.
@@ -93,7 +124,7 @@ const (
 
 func (f *flusher) run() {
 	defer close(f.done)
-	var batch []*Conn
+	var batch, urgent []*Conn
 	var lastYield time.Time
 	for {
 		select {
@@ -103,13 +134,20 @@ func (f *flusher) run() {
 		}
 		lastYield = time.Now()
 		for {
+			urgent = f.flushUrgent(urgent)
 			f.mu.Lock()
 			batch, f.pending = f.pending, batch[:0]
 			f.mu.Unlock()
 			if len(batch) == 0 {
+				if f.nurgent.Load() > 0 {
+					continue
+				}
 				break
 			}
 			for i, s := range batch {
+				if f.nurgent.Load() > 0 {
+					urgent = f.flushUrgent(urgent)
+				}
 				s.flushNow()
 				batch[i] = nil
 				if i%flushYieldEvery == flushYieldEvery-1 {

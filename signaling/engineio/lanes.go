@@ -1,6 +1,8 @@
 package engineio
 
-import "time"
+import (
+	"time"
+)
 
 // A session queues what it has to send on two lanes, and its writer
 // drains the priority lane first:
@@ -103,11 +105,12 @@ func (s *Conn) oldestBroadcastLocked() int64 {
 // Config.MaxQueueBytes (dropped and counted, the client stays); or the
 // client is a slow consumer (the session is closed).
 //
-// On WebSocket, when no writer is running, the sender of a priority frame
-// becomes the writer for one non-blocking write (writeNow), and a fan-out's
-// frame goes to the server's flusher, which does the same; what the socket
-// does not take goes to the session's writer goroutine (writeLoop), so a
-// sender never waits for a client.
+// On WebSocket, when no writer is running, the session goes to the
+// server's flusher, which makes one non-blocking write (writeNow) of what
+// it holds then: a priority frame ahead of the fan-outs waiting, so that
+// the 1:1 messages a reader dispatches from one read leave in one write.
+// What the socket does not take goes to the session's writer goroutine
+// (writeLoop), so a sender never waits for a client.
 //
 // It returns, with ok, the bytes the client's queue holds after the send.
 func (s *Conn) send(priority, volatile bool, f Frame, more []Frame) (queued int, ok bool) {
@@ -162,29 +165,27 @@ func (s *Conn) send(priority, volatile bool, f Frame, more []Frame) (queued int,
 		s.mu.Unlock()
 		return queued, true
 	}
-	if !priority && !s.writing && s.srv.knobs.PacketGap == 0 {
-		// A fan-out to many: the flusher writes it, with whatever else
-		// this client's share of the next broadcasts adds meanwhile.
+	if !s.writing && s.srv.knobs.PacketGap == 0 {
+		// The flusher writes it, with whatever else this client gets
+		// meanwhile: a fan-out's share, or the 1:1 messages a reader
+		// dispatches from one read (written before any fan-out waiting).
 		s.writing = true
 		s.wg.Add(1)
 		s.mu.Unlock()
-		s.srv.flush.add(s)
-		return queued, true
-	}
-	if s.writing || s.srv.knobs.PacketGap > 0 || queued > inlineMax {
-		start := s.kickLocked()
-		s.mu.Unlock()
-		if start != nil {
-			go s.writeLoop(start)
+		if priority {
+			s.srv.flush.addUrgent(s)
+		} else {
+			s.srv.flush.add(s)
 		}
 		return queued, true
 	}
-	// Nobody is writing: become the writer for one non-blocking write.
-	s.writing = true
-	nc := s.nc
-	batch := s.takeLocked(inlineMax)
+	// A writer is at work (it takes this too), or the conformance knob
+	// wants the writer goroutine's one packet per write.
+	start := s.kickLocked()
 	s.mu.Unlock()
-	s.writeNow(nc, batch)
+	if start != nil {
+		go s.writeLoop(start)
+	}
 	return queued, true
 }
 

@@ -16,9 +16,11 @@ import (
 // The WebSocket write path. At any moment a connection has at most one
 // writer, the holder of session.writing:
 //
-//   - a sender that found nobody writing makes one non-blocking write of
-//     everything queued (writeNow) and is done: no goroutine, no wait;
-//   - what the socket did not take, or a batch too big to write inline,
+//   - a sender that found nobody writing hands the session to the
+//     server's flusher (flusher.go), which makes one non-blocking write of
+//     everything queued (writeNow): priority frames before any fan-out
+//     waiting, and a client's share of several sends in one system call;
+//   - what the socket did not take, or a batch too big to write at once,
 //     goes to the session's writer goroutine (writeLoop), which may wait for
 //     the client within Config.WriteTimeout and the age bound, and exits
 //     when the lanes are empty. An idle connection has no writer goroutine.
@@ -185,13 +187,11 @@ const opRaw = 0xff
 
 var inlineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// writeNow is the write path of a sender that found no writer running
-// (send made it the writer): it frames batch and makes one non-blocking
-// write. What the socket does not take at once — all of it when the client
-// is not reading — goes back, still framed, to the head of the priority
-// lane for the writer goroutine, so the sender never waits for the client.
-// Writing inline spares a goroutine start per delivery and paces a
-// broadcaster by its own fan-out.
+// writeNow is the flusher's write for one session (it holds the writing
+// mark): it frames batch and makes one non-blocking write. What the socket
+// does not take at once — all of it when the client is not reading — goes
+// back, still framed, to the head of the priority lane for the writer
+// goroutine, so the flusher never waits for a client.
 func (s *Conn) writeNow(nc net.Conn, batch []Frame) {
 	bp := inlineBufs.Get().(*[]byte)
 	buf := (*bp)[:0]
