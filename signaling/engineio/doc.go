@@ -32,10 +32,16 @@
 //     ConnHandler.OnMessage on it, in order. A handler that blocks holds up
 //     that client alone, and — on purpose — stops reading from it: that is
 //     how a producer is slowed (see Fanout.Wait).
+//   - Idle: a WebSocket reader that has had no data for 100 ms parks its
+//     connection in the server's epoll set and ends (park_linux.go); the
+//     set's one goroutine starts a new reader when data comes. An idle
+//     connection has no goroutine at all (elsewhere than Linux, and over
+//     TLS, its reader waits parked in the runtime poller).
 //   - Writing: at any moment one writer holds a connection (lanes.go,
-//     writer.go): a sender making one non-blocking write, the server's
-//     flusher for fan-outs, the session's own writer goroutine when the
-//     socket is full, or the polling GET in flight. No idle connection has
+//     writer.go): the server's flusher, which makes one non-blocking
+//     write of what a session holds (1:1 and control frames before
+//     fan-outs), the session's own writer goroutine when the socket is
+//     full, or the polling GET in flight. No idle connection has
 //     a writer goroutine. Senders (Conn.Send, Fanout.Send) only append to
 //     the session's bounded lanes and never wait for the client.
 //   - Lanes: control packets, acks and 1:1 messages (the priority lane)
