@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -65,12 +66,24 @@ func (e *echoConn) OnClose(reason string) { e.a.events <- event{e.c.ID(), "close
 
 func startEcho(t *testing.T, cfg Config, app *echoApp) (*Server, *httptest.Server) {
 	t.Helper()
+	return startEchoBuf(t, cfg, app, 0)
+}
+
+// startEchoBuf is startEcho with the server's socket send buffers set to
+// sndbuf bytes (0: the kernel's), so that a client that does not read
+// fills them soon.
+func startEchoBuf(t *testing.T, cfg Config, app *echoApp, sndbuf int) (*Server, *httptest.Server) {
+	t.Helper()
 	app.events = make(chan event, 64)
 	srv, err := NewServer(cfg, app, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv)
+	hs := httptest.NewUnstartedServer(srv)
+	if sndbuf > 0 {
+		hs.Listener = sndbufListener{hs.Listener, sndbuf}
+	}
+	hs.Start()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -237,7 +250,7 @@ func TestShutdownSaysGoodbye(t *testing.T) {
 // ReasonSlowConsumer), and the producer's Wait is bounded.
 func TestFanoutSlowConsumer(t *testing.T) {
 	app := &echoApp{ready: true}
-	srv, hs := startEcho(t, Config{MaxPayload: 64 << 10, MaxQueueBytes: 256 << 10, MaxQueueDelay: 200 * time.Millisecond}, app)
+	srv, hs := startEchoBuf(t, Config{MaxPayload: 64 << 10, MaxQueueBytes: 256 << 10, MaxQueueDelay: time.Second}, app, 16<<10)
 	const n = SmallFanout + 2
 	var conns []*Conn
 	readers := make(chan int, n)
@@ -259,11 +272,11 @@ func TestFanoutSlowConsumer(t *testing.T) {
 			}
 		}()
 	}
-	// More than the kernel's buffers (up to 4 MB sent, 6 MB received on
-	// loopback) can hide.
-	frame := TextFrame([]byte("4" + strings.Repeat("x", 32<<10)))
+	// More than the bound and the kernel's buffers (16 KB sent, the
+	// client's receive window) can hide.
+	frame := TextFrame([]byte("4" + strings.Repeat("x", 4<<10)))
 	var waited time.Duration
-	for range 400 {
+	for range 600 {
 		var fo Fanout
 		for _, c := range conns {
 			fo.Send(c, false, len(conns), frame)
@@ -386,4 +399,18 @@ func TestIdleParked(t *testing.T) {
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown with parked sessions: %v", err)
 	}
+}
+
+// sndbufListener sets each accepted connection's send buffer.
+type sndbufListener struct {
+	net.Listener
+	size int
+}
+
+func (l sndbufListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(l.size)
+	}
+	return c, err
 }

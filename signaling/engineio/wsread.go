@@ -47,9 +47,12 @@ type wsReader struct {
 	fd int // the descriptor, -1 without one
 	// idle, once set (by the read loop), bounds a wait for data with no
 	// frame pending: next then returns errIdle, and the loop may hand the
-	// connection to the parker. deadline: a read deadline is set.
-	idle     time.Duration
-	deadline bool
+	// connection to the parker. dl is the read deadline set on the
+	// connection, zero for none; it is moved only when less than idle/2
+	// is left, so a busy connection sets it about every idle/2, not per
+	// message, and is parked after idle/2 to idle without data.
+	idle time.Duration
+	dl   time.Time
 	// parked and inSet (registered in the epoll set) are the parker's,
 	// guarded by its lock.
 	parked, inSet bool
@@ -136,18 +139,20 @@ func (r *wsReader) read() error {
 		return err
 	}
 	r.nread, r.rerr = 0, nil
-	if idle := r.buf == nil && r.idle > 0; idle || r.deadline {
-		// A wait with no frame pending is bounded by idle; one in the
-		// middle of a frame is not.
-		var d time.Time
-		if idle {
-			d = time.Now().Add(r.idle)
+	// A wait with no frame pending is bounded by idle; one in the middle
+	// of a frame is not.
+	idle := r.buf == nil && r.idle > 0
+	if idle {
+		if now := time.Now(); r.dl.Sub(now) < r.idle/2 {
+			r.dl = now.Add(r.idle)
+			r.nc.SetReadDeadline(r.dl)
 		}
-		r.nc.SetReadDeadline(d)
-		r.deadline = idle
+	} else if !r.dl.IsZero() {
+		r.dl = time.Time{}
+		r.nc.SetReadDeadline(r.dl)
 	}
 	if err := r.rc.Read(r.fill); err != nil {
-		if r.deadline && errors.Is(err, os.ErrDeadlineExceeded) {
+		if idle && errors.Is(err, os.ErrDeadlineExceeded) {
 			return errIdle
 		}
 		return err
