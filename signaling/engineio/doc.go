@@ -32,7 +32,7 @@
 //     ConnHandler.OnMessage on it, in order. A handler that blocks holds up
 //     that client alone, and — on purpose — stops reading from it: that is
 //     how a producer is slowed (see Fanout.Wait).
-//   - Idle: a WebSocket reader that has had no data for about a second parks its
+//   - Idle: a WebSocket reader that has had no data for 250 ms parks its
 //     connection in the server's epoll set and ends (park_linux.go); the
 //     set's one goroutine starts a new reader when data comes. An idle
 //     connection has no goroutine at all (elsewhere than Linux, and over

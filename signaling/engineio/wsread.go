@@ -64,7 +64,7 @@ var errIdle = errors.New("engineio: idle")
 // idleHandoff is how long a WebSocket reader waits for data before its
 // connection is parked with no goroutine: a conversation in progress is
 // never parked, an idle connection costs no stack.
-const idleHandoff = time.Second
+const idleHandoff = 250 * time.Millisecond
 
 func newWSReader(nc net.Conn, maxPayload int) *wsReader {
 	r := &wsReader{nc: nc, dec: newWSDecoder(maxPayload), fd: -1}
