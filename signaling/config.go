@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/noomrtc/noom/signaling/engineio"
@@ -97,10 +96,7 @@ type Config struct {
 
 func (c *Config) setDefaults() {
 	if c.Path == "" {
-		c.Path = "/socket.io/"
-	}
-	if !strings.HasSuffix(c.Path, "/") {
-		c.Path += "/"
+		c.Path = "/socket.io/" // the transport adds a missing trailing slash
 	}
 	defInt := func(p *int, v int) {
 		if *p == 0 {
@@ -140,13 +136,13 @@ func (c *Config) engine() engineio.Config {
 		AllowedOrigins:   c.AllowedOrigins,
 		DisableWebSocket: c.DisableWebSocket,
 		DisablePolling:   c.DisablePolling,
-		Logger:           c.Logger,
 	}
 }
 
 // setEngine fills in the transport's fields from its effective
 // configuration, defaults included.
 func (c *Config) setEngine(e engineio.Config) {
+	c.Path = e.Path
 	c.PingInterval, c.PingTimeout, c.ConnectTimeout = e.PingInterval, e.PingTimeout, e.ReadyTimeout
 	c.WriteTimeout, c.ReadTimeout = e.WriteTimeout, e.ReadTimeout
 	c.MaxPayload, c.MaxQueueBytes, c.MaxQueueDelay = e.MaxPayload, e.MaxQueueBytes, e.MaxQueueDelay

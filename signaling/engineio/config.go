@@ -2,7 +2,6 @@ package engineio
 
 import (
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -59,9 +58,6 @@ type Config struct {
 	DisableWebSocket bool
 	// DisablePolling turns the HTTP long-polling transport off. Default false.
 	DisablePolling bool
-
-	// Logger receives the server's logs. Default slog.Default().
-	Logger *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -87,9 +83,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxQueueBytes == 0 {
 		c.MaxQueueBytes = 2 << 20
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
 	}
 	if c.ClientIP == nil {
 		c.ClientIP = remoteIP

@@ -38,13 +38,6 @@ func (s *Conn) SendVolatile(f Frame, more ...Frame) bool {
 	return ok
 }
 
-// Queued is the bytes queued for the client and not yet written.
-func (s *Conn) Queued() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.queuedLocked()
-}
-
 // Ready tells the server the session is in use (Socket.IO: the client
 // joined a namespace): Config.ReadyTimeout no longer applies.
 func (s *Conn) Ready() {
@@ -80,13 +73,7 @@ type ConnState struct {
 // State returns a snapshot of the session's transport.
 func (s *Conn) State() ConnState {
 	s.mu.Lock()
-	rd := s.rd
-	s.mu.Unlock()
-	parked := s.srv.park.isParked(rd)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return ConnState{
-		Parked:    parked,
+	st := ConnState{
 		Transport: s.transport.String(),
 		Closed:    s.state != stateOpen,
 		Polling:   s.polling,
@@ -96,6 +83,10 @@ func (s *Conn) State() ConnState {
 		Broadcast: s.bcast.bytes,
 		InFlight:  s.inflight,
 	}
+	rd := s.rd
+	s.mu.Unlock()
+	st.Parked = s.srv.park.isParked(rd)
+	return st
 }
 
 // Abort closes the session at once with reason, dropping what is queued

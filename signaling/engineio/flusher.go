@@ -134,7 +134,9 @@ func (f *flusher) run() {
 		}
 		lastYield = time.Now()
 		for {
-			urgent = f.flushUrgent(urgent)
+			if f.nurgent.Load() > 0 {
+				urgent = f.flushUrgent(urgent)
+			}
 			f.mu.Lock()
 			batch, f.pending = f.pending, batch[:0]
 			f.mu.Unlock()

@@ -28,12 +28,7 @@ type parker struct {
 	n atomic.Int64 // sessions parked now
 
 	mu    sync.Mutex
-	slots []parked // by descriptor: the parked sessions
-}
-
-type parked struct {
-	s  *Conn
-	rd *wsReader
+	slots []*Conn // by descriptor: the parked sessions
 }
 
 func newParker() *parker {
@@ -74,16 +69,16 @@ func (p *parker) park(s *Conn, rd *wsReader) bool {
 		return false // the reader sees the close itself
 	}
 	if fd >= len(p.slots) {
-		p.slots = append(p.slots, make([]parked, fd+1-len(p.slots))...)
+		p.slots = append(p.slots, make([]*Conn, fd+1-len(p.slots))...)
 	}
-	p.slots[fd] = parked{s, rd}
+	p.slots[fd] = s
 	rd.parked = true
 	op := syscall.EPOLL_CTL_MOD
 	if !rd.inSet {
 		op = syscall.EPOLL_CTL_ADD
 	}
 	if err := syscall.EpollCtl(p.epfd, op, fd, &ev); err != nil {
-		p.slots[fd], rd.parked = parked{}, false
+		p.slots[fd], rd.parked = nil, false
 		return false
 	}
 	rd.inSet = true
@@ -104,8 +99,8 @@ func (p *parker) unpark(s *Conn, rd *wsReader) bool {
 	}
 	rd.parked = false
 	p.n.Add(-1)
-	if p.slots[rd.fd].s == s {
-		p.slots[rd.fd] = parked{}
+	if p.slots[rd.fd] == s {
+		p.slots[rd.fd] = nil
 	}
 	return true
 }
@@ -133,18 +128,17 @@ func (p *parker) run(rc syscall.RawConn) {
 		for i := range events[:n] {
 			fd := int(events[i].Fd)
 			p.mu.Lock()
-			var e parked
+			var s *Conn
 			if fd < len(p.slots) {
-				e = p.slots[fd]
-				p.slots[fd] = parked{}
+				s, p.slots[fd] = p.slots[fd], nil
 			}
-			if e.s != nil {
-				e.rd.parked = false
+			if s != nil {
+				s.rd.parked = false
 				p.n.Add(-1)
 			}
 			p.mu.Unlock()
-			if e.s != nil {
-				go e.s.srv.readOn(e.s, e.rd)
+			if s != nil {
+				go s.srv.readOn(s)
 			}
 		}
 	}

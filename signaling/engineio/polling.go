@@ -1,7 +1,6 @@
 package engineio
 
 import (
-	"errors"
 	"io"
 	"math"
 	"net/http"
@@ -204,8 +203,6 @@ func (srv *Server) servePollHandshake(w http.ResponseWriter, r *http.Request, ip
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 	w.Write(srv.openPacket(s.sid, upgrades))
 }
-
-var errPayloadTooLarge = errors.New("payload too large")
 
 func (srv *Server) openPacket(sid string, upgrades []string) []byte {
 	if upgrades == nil {

@@ -71,7 +71,7 @@ func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sid, i
 			return
 		}
 		srv.metrics.upgrades.WithLabelValues("ok").Inc()
-		srv.goRead(s, rd)
+		srv.goRead(s)
 		return
 	}
 	if !srv.admit(ip) {
@@ -86,28 +86,26 @@ func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sid, i
 	nc := conn.NetConn()
 	s := srv.newSession(r, ip, transportWebSocket)
 	s.mu.Lock() // the heartbeat or Shutdown may reach the session already
-	s.nc = nc
+	s.nc, s.rd = nc, newWSReader(nc, srv.cfg.MaxPayload)
 	s.mu.Unlock()
 	s.Send(Frame{data: srv.openPacket(s.sid, nil), op: opText})
-	srv.goRead(s, newWSReader(nc, srv.cfg.MaxPayload))
+	srv.goRead(s)
 }
 
 // goRead runs the read loop in a goroutine of its own and lets the HTTP
 // handler return: net/http then frees the request, the response and its
 // buffers, which it would otherwise keep for the connection's whole life
 // (about 12 KB per connection).
-func (srv *Server) goRead(s *Conn, rd *wsReader) {
-	s.mu.Lock()
-	s.rd = rd
-	s.mu.Unlock()
+func (srv *Server) goRead(s *Conn) {
 	srv.conns.Add(1)
-	go srv.readOn(s, rd)
+	go srv.readOn(s)
 }
 
 // readOn runs s's read loop; a session that parks keeps its count on
-// srv.conns for the reader that takes it up again (see parker).
-func (srv *Server) readOn(s *Conn, rd *wsReader) {
-	if !s.readLoop(rd) {
+// srv.conns for the reader that takes it up again (see parker). s.rd is
+// set before the first reader starts and never changes.
+func (srv *Server) readOn(s *Conn) {
+	if !s.readLoop(s.rd) {
 		srv.conns.Done()
 	}
 }
@@ -152,7 +150,7 @@ func (s *Conn) probe(nc net.Conn, rd *wsReader) bool {
 	}
 	s.upgrading = false
 	s.transport = transportWebSocket
-	s.nc = nc
+	s.nc, s.rd = nc, rd
 	var start net.Conn
 	if s.queuedLocked() > 0 {
 		start = s.kickLocked()

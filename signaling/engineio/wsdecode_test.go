@@ -252,13 +252,7 @@ func TestWSDecodeMessages(t *testing.T) {
 		), want: []wsMessage{{wsOpBinary, big(40000)}, {wsOpText, []byte("ab")}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			max := tc.max
-			if max == 0 {
-				max = 1 << 20
-			}
-			if max < 0 {
-				max = 0
-			}
+			max := wsTestMax(tc.max)
 			got, err := wsFeedWhole(t, max, tc.stream)
 			if err != nil {
 				t.Fatal(err)
@@ -347,13 +341,7 @@ func TestWSDecodeErrors(t *testing.T) {
 		), msgs: 1, tooBig: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			max := tc.max
-			if max == 0 {
-				max = 1 << 20
-			}
-			if max < 0 {
-				max = 0
-			}
+			max := wsTestMax(tc.max)
 			check := func(how string, msgs []wsMessage, err error) {
 				t.Helper()
 				if err == nil {
@@ -792,4 +780,16 @@ func BenchmarkWSUnmask(b *testing.B) {
 			}
 		})
 	}
+}
+
+// wsTestMax is a test case's maxPayload: 0 means 1 MiB, a negative value
+// means 0.
+func wsTestMax(m int) int {
+	switch {
+	case m == 0:
+		return 1 << 20
+	case m < 0:
+		return 0
+	}
+	return m
 }
